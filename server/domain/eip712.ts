@@ -1,0 +1,158 @@
+/**
+ * EIP-712 domain, types and digests of the ConsignmentLedger contract. A consignment's head is the digest of its
+ * last milestone, so these functions are how anyone, node or auditor, recomputes the chain of heads.
+ */
+import { Signature, TypedDataEncoder, recoverAddress } from "ethers";
+import type { TypedDataDomain, TypedDataField } from "ethers";
+
+export const EIP712_NAME = "ConsignmentLedger";
+export const EIP712_VERSION = "1";
+
+export interface LedgerDeployment {
+  chainId: bigint | number;
+  address: string;
+}
+
+/** Field values as the contract's structs hold them: hex strings for bytesN, numbers for small ints. */
+export interface MilestoneStruct {
+  consignmentId: string;
+  kind: number;
+  location: string; // bytes5
+  occurredAt: bigint | number;
+  payloadHash: string;
+  prevHash: string;
+}
+
+export interface RegistrationStruct {
+  referenceHash: string;
+  consignor: number;
+  consignee: number;
+  originCountry: string; // bytes2
+  destinationCountry: string; // bytes2
+  flags: number;
+  location: string; // bytes5
+  occurredAt: bigint | number;
+  payloadHash: string;
+}
+
+export interface CorrectionStruct {
+  consignmentId: string;
+  correctedIndex: number;
+  location: string;
+  occurredAt: bigint | number;
+  payloadHash: string;
+  prevHash: string;
+}
+
+/** What the contract takes with each item: the claimed signer and an EIP-2098 compact signature. */
+export interface SignerSignature {
+  signer: string;
+  r: string;
+  yParityAndS: string;
+}
+
+export const MILESTONE_TYPES: Record<string, TypedDataField[]> = {
+  Milestone: [
+    { name: "consignmentId", type: "bytes32" },
+    { name: "kind", type: "uint8" },
+    { name: "location", type: "bytes5" },
+    { name: "occurredAt", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
+    { name: "prevHash", type: "bytes32" },
+  ],
+};
+
+export const REGISTRATION_TYPES: Record<string, TypedDataField[]> = {
+  Registration: [
+    { name: "referenceHash", type: "bytes32" },
+    { name: "consignor", type: "uint32" },
+    { name: "consignee", type: "uint32" },
+    { name: "originCountry", type: "bytes2" },
+    { name: "destinationCountry", type: "bytes2" },
+    { name: "flags", type: "uint8" },
+    { name: "location", type: "bytes5" },
+    { name: "occurredAt", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
+  ],
+};
+
+export const CORRECTION_TYPES: Record<string, TypedDataField[]> = {
+  Correction: [
+    { name: "consignmentId", type: "bytes32" },
+    { name: "correctedIndex", type: "uint32" },
+    { name: "location", type: "bytes5" },
+    { name: "occurredAt", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
+    { name: "prevHash", type: "bytes32" },
+  ],
+};
+
+export function ledgerDomain(deployment: LedgerDeployment): TypedDataDomain {
+  return {
+    name: EIP712_NAME,
+    version: EIP712_VERSION,
+    chainId: deployment.chainId,
+    verifyingContract: deployment.address,
+  };
+}
+
+export interface TypedData<T> {
+  domain: TypedDataDomain;
+  types: Record<string, TypedDataField[]>;
+  primaryType: string;
+  message: T;
+}
+
+export function toMilestoneTypedData(deployment: LedgerDeployment, m: MilestoneStruct): TypedData<MilestoneStruct> {
+  return { domain: ledgerDomain(deployment), types: MILESTONE_TYPES, primaryType: "Milestone", message: m };
+}
+
+export function toRegistrationTypedData(
+  deployment: LedgerDeployment,
+  r: RegistrationStruct,
+): TypedData<RegistrationStruct> {
+  return { domain: ledgerDomain(deployment), types: REGISTRATION_TYPES, primaryType: "Registration", message: r };
+}
+
+export function toCorrectionTypedData(deployment: LedgerDeployment, c: CorrectionStruct): TypedData<CorrectionStruct> {
+  return { domain: ledgerDomain(deployment), types: CORRECTION_TYPES, primaryType: "Correction", message: c };
+}
+
+export function typedDataDigest<T extends object>(typed: TypedData<T>): string {
+  return TypedDataEncoder.hash(typed.domain, typed.types, typed.message as Record<string, unknown>);
+}
+
+export const milestoneDigestOf = (deployment: LedgerDeployment, m: MilestoneStruct): string =>
+  typedDataDigest(toMilestoneTypedData(deployment, m));
+export const registrationDigestOf = (deployment: LedgerDeployment, r: RegistrationStruct): string =>
+  typedDataDigest(toRegistrationTypedData(deployment, r));
+export const correctionDigestOf = (deployment: LedgerDeployment, c: CorrectionStruct): string =>
+  typedDataDigest(toCorrectionTypedData(deployment, c));
+
+/** Anything that signs EIP-712 data: an ethers Wallet, a keystore-decrypted wallet, a hardhat signer. */
+export interface TypedDataSigner {
+  getAddress(): Promise<string>;
+  signTypedData(
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string>;
+}
+
+export async function signTypedData<T extends object>(
+  signer: TypedDataSigner,
+  typed: TypedData<T>,
+): Promise<SignerSignature> {
+  const signature = await signer.signTypedData(typed.domain, typed.types, typed.message as Record<string, unknown>);
+  return toSignerSignature(await signer.getAddress(), signature);
+}
+
+/** Turns a 65-byte signature into the compact form the contract takes. */
+export function toSignerSignature(signer: string, signature: string): SignerSignature {
+  const parsed = Signature.from(signature);
+  return { signer, r: parsed.r, yParityAndS: parsed.yParityAndS };
+}
+
+export function recoverSignerOf(digest: string, signature: SignerSignature): string {
+  return recoverAddress(digest, { r: signature.r, yParityAndS: signature.yParityAndS });
+}

@@ -31,6 +31,7 @@ const config: HardhatUserConfig = {
     version: SOLC_VERSION,
     settings: {
       evmVersion: EVM_VERSION,
+      viaIR: true,
       optimizer: { enabled: true, runs: 10_000 },
     },
   },

@@ -171,8 +171,11 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         SignerSignature[] calldata signatures
     ) external whenNotPaused {
         _checkBatchShape(milestones.length, signatures.length);
-        for (uint256 i = 0; i < milestones.length; ++i) {
+        for (uint256 i = 0; i < milestones.length; ) {
             _record(i, milestones[i], signatures[i]);
+            unchecked {
+                ++i;
+            }
         }
     }
 
@@ -184,7 +187,7 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         bytes32 digest = _hashTypedDataV4(_correctionStructHash(correction));
         uint8 kind = uint8(MilestoneKind.Correction);
         (uint32 orgId, OrganizationKind orgKind) = _authorize(0, digest, signature, kind, correction.location);
-        ConsignmentStatus storage status = _advance(
+        uint32 countBefore = _advance(
             0,
             correction.consignmentId,
             kind,
@@ -194,14 +197,9 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
             orgKind,
             digest
         );
-        // Ensure the corrected milestone exists (the correction itself was just counted).
-        if (correction.correctedIndex >= status.milestoneCount - 1) {
-            revert UnknownCorrectedMilestone(
-                0,
-                correction.consignmentId,
-                correction.correctedIndex,
-                status.milestoneCount - 1
-            );
+        // Ensure the corrected milestone exists.
+        if (correction.correctedIndex >= countBefore) {
+            revert UnknownCorrectedMilestone(0, correction.consignmentId, correction.correctedIndex, countBefore);
         }
         emit CorrectionRecorded(
             correction.consignmentId,
@@ -380,7 +378,8 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         }
     }
 
-    /// @dev Applies the consignment-level rules and moves the head to `digest`.
+    /// @dev Applies the consignment-level rules, then moves the head to `digest` and the packed status on.
+    /// @return milestoneCount The count before this milestone, which is this milestone's index in the history.
     function _advance(
         uint256 index,
         bytes32 consignmentId,
@@ -390,53 +389,53 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         uint32 orgId,
         OrganizationKind orgKind,
         bytes32 digest
-    ) private returns (ConsignmentStatus storage status) {
+    ) private returns (uint32 milestoneCount) {
         bytes32 head = _heads[consignmentId];
         // Ensure the consignment exists.
         if (head == bytes32(0)) revert UnknownConsignment(index, consignmentId);
-        status = _statuses[consignmentId];
-        ConsignmentStatus memory current = status;
+        ConsignmentStatus storage status = _statuses[consignmentId];
 
         // Ensure aid organizations speak only of their own consignments, and party-only kinds come from a party.
-        bool isParty = orgId == current.consignor || orgId == current.consignee;
+        bool isParty = orgId == status.consignor || orgId == status.consignee;
         if (!isParty && (_PARTY_KINDS & (1 << kind) != 0 || orgKind == OrganizationKind.AidOrganization)) {
             revert NotConsignmentParty(index, consignmentId, orgId);
         }
         // Ensure the milestone extends the current head: this orders the history and makes replay impossible.
         if (prevHash != head) revert StaleHead(index, consignmentId, head, prevHash);
         // Ensure nothing but a correction follows a terminal milestone.
-        if (current.closed && kind != uint8(MilestoneKind.Correction)) {
-            revert ConsignmentClosed(index, consignmentId, current.status);
+        if (status.closed && kind != uint8(MilestoneKind.Correction)) {
+            revert ConsignmentClosed(index, consignmentId, status.status);
         }
 
         _heads[consignmentId] = digest;
-        _applyStatus(index, consignmentId, status, current, kind, bytes2(location));
+        milestoneCount = status.milestoneCount;
+        status.milestoneCount = milestoneCount + 1;
+        if (kind != uint8(MilestoneKind.Incident) && kind != uint8(MilestoneKind.Correction)) {
+            _moveStatus(index, consignmentId, status, kind, bytes2(location));
+        }
     }
 
-    /// @dev Counts the milestone and moves the packed status; the delivery rule needs the location's country.
-    function _applyStatus(
+    /// @dev Moves the status for a kind that changes it; the delivery rule needs the location's country.
+    function _moveStatus(
         uint256 index,
         bytes32 consignmentId,
         ConsignmentStatus storage status,
-        ConsignmentStatus memory current,
         uint8 kind,
         bytes2 locationCountry
     ) private {
-        status.milestoneCount = current.milestoneCount + 1;
-        if (kind == uint8(MilestoneKind.Incident) || kind == uint8(MilestoneKind.Correction)) return;
         status.status = MilestoneKind(kind);
         if (_TERMINAL_KINDS & (1 << kind) != 0) status.closed = true;
-        if (locationCountry != current.destinationCountry) return;
+        bytes2 destination = status.destinationCountry;
+        if (locationCountry != destination) return;
         if (kind == uint8(MilestoneKind.Released)) {
             status.importReleased = true;
         } else if (kind == uint8(MilestoneKind.Held)) {
             status.importReleased = false;
         } else if (
-            (kind == uint8(MilestoneKind.Delivered) || kind == uint8(MilestoneKind.Received)) &&
-            !current.importReleased
+            (kind == uint8(MilestoneKind.Delivered) || kind == uint8(MilestoneKind.Received)) && !status.importReleased
         ) {
             // Ensure goods are not handed over in the destination country before its customs released them.
-            revert ImportReleaseRequired(index, consignmentId, current.destinationCountry);
+            revert ImportReleaseRequired(index, consignmentId, destination);
         }
     }
 
@@ -459,11 +458,17 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         if (org.kind == OrganizationKind.None) revert UnknownOrganization(organizationId);
     }
 
-    function _milestoneStructHash(Milestone calldata m) private pure returns (bytes32) {
-        return
-            keccak256(
-                abi.encode(_MILESTONE_TYPEHASH, m.consignmentId, m.kind, m.location, m.occurredAt, m.payloadHash, m.prevHash)
-            );
+    function _milestoneStructHash(Milestone calldata m) private pure returns (bytes32 structHash) {
+        // The struct is six static words in calldata, laid out exactly as EIP-712's encodeData wants them, so it is
+        // hashed in place in scratch memory instead of being re-encoded field by field on every milestone of a batch.
+        // Dirty (non-canonical) words only yield a digest nobody signed, which fails the signature check.
+        bytes32 typehash = _MILESTONE_TYPEHASH;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typehash)
+            calldatacopy(add(ptr, 0x20), m, 0xc0)
+            structHash := keccak256(ptr, 0xe0)
+        }
     }
 
     function _registrationStructHash(Registration calldata r) private pure returns (bytes32) {

@@ -43,7 +43,9 @@ async function registerMany(fx: Fixture, count: number): Promise<string[]> {
 /** One batch on `ids`, each milestone signed by `signers[i % signers.length]`; returns gas used by the transaction. */
 async function recordBatch(fx: Fixture, ids: string[], signers: Member[]): Promise<bigint> {
   const signed = await Promise.all(
-    ids.map((id, i) => fx.scenario.signedMilestone(signers[i % signers.length].signer, id, MilestoneKind.Dispatched, "KEMBA")),
+    ids.map((id, i) =>
+      fx.scenario.signedMilestone(signers[i % signers.length].signer, id, MilestoneKind.Dispatched, "KEMBA"),
+    ),
   );
   const tx = await fx.scenario.ledger.recordMilestones(
     signed.map((s) => s.milestone),
@@ -97,7 +99,11 @@ async function main(): Promise<void> {
     repetitions: REPETITIONS,
     floorPerMilestone: FLOOR_PER_MILESTONE,
     budgets: {
-      perMilestoneAtBatch50: { budget: BUDGET_PER_MILESTONE_AT_50, measured: at50, within: at50 <= BUDGET_PER_MILESTONE_AT_50 },
+      perMilestoneAtBatch50: {
+        budget: BUDGET_PER_MILESTONE_AT_50,
+        measured: at50,
+        within: at50 <= BUDGET_PER_MILESTONE_AT_50,
+      },
       singleMilestoneTransaction: {
         budget: BUDGET_SINGLE_MILESTONE_TX,
         measured: single,
@@ -108,7 +114,9 @@ async function main(): Promise<void> {
   };
 
   console.table(rows);
-  console.log(`batch of 50: ${at50} gas per milestone (budget ${BUDGET_PER_MILESTONE_AT_50}, floor ~${FLOOR_PER_MILESTONE}, ${((at50 / FLOOR_PER_MILESTONE) * 100).toFixed(0)}% of floor)`);
+  console.log(
+    `batch of 50: ${at50} gas per milestone (budget ${BUDGET_PER_MILESTONE_AT_50}, floor ~${FLOOR_PER_MILESTONE}, ${((at50 / FLOOR_PER_MILESTONE) * 100).toFixed(0)}% of floor)`,
+  );
   console.log(`single-milestone transaction: ${single} gas (budget ${BUDGET_SINGLE_MILESTONE_TX})`);
   const dir = join(__dirname, "results");
   mkdirSync(dir, { recursive: true });

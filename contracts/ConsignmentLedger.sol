@@ -19,18 +19,16 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
     /// @notice Version of this contract, written into deployment records.
     string public constant VERSION = "1.0.0";
 
-    bytes32 private constant _MILESTONE_TYPEHASH =
-        keccak256(
-            "Milestone(bytes32 consignmentId,uint8 kind,bytes5 location,uint64 occurredAt,bytes32 payloadHash,bytes32 prevHash)"
-        );
-    bytes32 private constant _REGISTRATION_TYPEHASH =
-        keccak256(
-            "Registration(bytes32 referenceHash,uint32 consignor,uint32 consignee,bytes2 originCountry,bytes2 destinationCountry,uint8 flags,bytes5 location,uint64 occurredAt,bytes32 payloadHash)"
-        );
-    bytes32 private constant _CORRECTION_TYPEHASH =
-        keccak256(
-            "Correction(bytes32 consignmentId,uint32 correctedIndex,bytes5 location,uint64 occurredAt,bytes32 payloadHash,bytes32 prevHash)"
-        );
+    bytes32 private constant _MILESTONE_TYPEHASH = keccak256(
+        "Milestone(bytes32 consignmentId,uint8 kind,bytes5 location,uint64 occurredAt,bytes32 payloadHash,bytes32 prevHash)"
+    );
+    bytes32 private constant _REGISTRATION_TYPEHASH = keccak256(
+        "Registration(bytes32 referenceHash,uint32 consignor,uint32 consignee,bytes2 originCountry,"
+        "bytes2 destinationCountry,uint8 flags,bytes5 location,uint64 occurredAt,bytes32 payloadHash)"
+    );
+    bytes32 private constant _CORRECTION_TYPEHASH = keccak256(
+        "Correction(bytes32 consignmentId,uint32 correctedIndex,bytes5 location,uint64 occurredAt,bytes32 payloadHash,bytes32 prevHash)"
+    );
 
     uint8 private constant _KIND_COUNT = 17;
 
@@ -42,7 +40,9 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
     uint256 private constant _ALLOWED_SIGNERS = 0x0C0E1E0404080A02020202020E0A020C0C;
 
     uint256 private constant _TERMINAL_KINDS =
-        (1 << uint8(MilestoneKind.Distributed)) | (1 << uint8(MilestoneKind.Seized)) | (1 << uint8(MilestoneKind.Cancelled));
+        (1 << uint8(MilestoneKind.Distributed)) |
+            (1 << uint8(MilestoneKind.Seized)) |
+            (1 << uint8(MilestoneKind.Cancelled));
     // Kinds that only the consignor or consignee may sign, whatever the signer's organization kind.
     uint256 private constant _PARTY_KINDS =
         (1 << uint8(MilestoneKind.Received)) |
@@ -171,7 +171,7 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         SignerSignature[] calldata signatures
     ) external whenNotPaused {
         _checkBatchShape(milestones.length, signatures.length);
-        for (uint256 i = 0; i < milestones.length; ) {
+        for (uint256 i = 0; i < milestones.length;) {
             _record(i, milestones[i], signatures[i]);
             unchecked {
                 ++i;
@@ -268,26 +268,8 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         SignerSignature calldata signature
     ) private returns (bytes32 consignmentId) {
         bytes32 digest = _hashTypedDataV4(_registrationStructHash(registration));
-        (uint32 orgId, ) = _authorize(
-            index,
-            digest,
-            signature,
-            uint8(MilestoneKind.Registered),
-            registration.location
-        );
-        // Ensure the signer speaks for the consignor: ids are namespaced by consignor, so nobody can squat another's.
-        if (registration.consignor != orgId) revert ConsignorMismatch(index, registration.consignor, orgId);
-        // Ensure the consignee, when named, is a member.
-        if (registration.consignee != 0 && _organizations[registration.consignee].kind == OrganizationKind.None) {
-            revert UnknownConsignee(index, registration.consignee);
-        }
-        // Ensure the countries are ISO codes and the flags are known bits.
-        if (!_isCountryCode(registration.originCountry)) revert InvalidCountryCode(registration.originCountry);
-        if (!_isCountryCode(registration.destinationCountry)) {
-            revert InvalidCountryCode(registration.destinationCountry);
-        }
-        if (registration.flags & ~_ALL_FLAGS != 0) revert InvalidConsignmentFlags(index, registration.flags);
-
+        (uint32 orgId, ) = _authorize(index, digest, signature, uint8(MilestoneKind.Registered), registration.location);
+        _checkRegistrationTerms(index, registration, orgId);
         consignmentId = consignmentIdOf(registration.consignor, registration.referenceHash);
         // Ensure a consignment is registered once.
         if (_heads[consignmentId] != bytes32(0)) revert ConsignmentAlreadyRegistered(index, consignmentId);
@@ -319,14 +301,26 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         );
     }
 
+    function _checkRegistrationTerms(uint256 index, Registration calldata registration, uint32 orgId) private view {
+        // Ensure the signer speaks for the consignor: ids are namespaced by consignor, so nobody can squat another's.
+        if (registration.consignor != orgId) revert ConsignorMismatch(index, registration.consignor, orgId);
+        // Ensure the consignee, when named, is a member.
+        if (registration.consignee != 0 && _organizations[registration.consignee].kind == OrganizationKind.None) {
+            revert UnknownConsignee(index, registration.consignee);
+        }
+        // Ensure the countries are ISO codes and the flags are known bits.
+        if (!_isCountryCode(registration.originCountry)) revert InvalidCountryCode(registration.originCountry);
+        if (!_isCountryCode(registration.destinationCountry)) {
+            revert InvalidCountryCode(registration.destinationCountry);
+        }
+        if (registration.flags & ~_ALL_FLAGS != 0) revert InvalidConsignmentFlags(index, registration.flags);
+    }
+
     function _record(uint256 index, Milestone calldata milestone, SignerSignature calldata signature) private {
         uint8 kind = milestone.kind;
         // Ensure the kind exists and is not one with its own entry point.
-        if (
-            kind >= _KIND_COUNT ||
-            kind == uint8(MilestoneKind.Registered) ||
-            kind == uint8(MilestoneKind.Correction)
-        ) revert InvalidMilestoneKind(index, kind);
+        if (kind >= _KIND_COUNT || kind == uint8(MilestoneKind.Registered) || kind == uint8(MilestoneKind.Correction))
+            revert InvalidMilestoneKind(index, kind);
 
         bytes32 digest = _hashTypedDataV4(_milestoneStructHash(milestone));
         (uint32 orgId, OrganizationKind orgKind) = _authorize(index, digest, signature, kind, milestone.location);
@@ -350,11 +344,7 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         uint8 kind,
         bytes5 location
     ) private view returns (uint32 orgId, OrganizationKind orgKind) {
-        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(
-            digest,
-            signature.r,
-            signature.yParityAndS
-        );
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signature.r, signature.yParityAndS);
         // Ensure the signature is well formed and made by the claimed key over this domain and these fields.
         if (err != ECDSA.RecoverError.NoError) revert MalformedSignature(index, uint8(err));
         if (recovered != signature.signer) revert SignatureMismatch(index, signature.signer, recovered);

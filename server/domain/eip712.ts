@@ -156,3 +156,20 @@ export function toSignerSignature(signer: string, signature: string): SignerSign
 export function recoverSignerOf(digest: string, signature: SignerSignature): string {
   return recoverAddress(digest, { r: signature.r, yParityAndS: signature.yParityAndS });
 }
+
+const SECP256K1_HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+const S_MASK = (1n << 255n) - 1n;
+
+/**
+ * What the contract's ECDSA.tryRecover would conclude: the recovered address, or null where it reports the
+ * signature malformed (r of zero, s in the upper half, or no point on the curve).
+ */
+export function recoverSignerOrNull(digest: string, signature: SignerSignature): string | null {
+  const s = BigInt(signature.yParityAndS) & S_MASK;
+  if (BigInt(signature.r) === 0n || s > SECP256K1_HALF_ORDER) return null;
+  try {
+    return recoverSignerOf(digest, signature);
+  } catch {
+    return null;
+  }
+}

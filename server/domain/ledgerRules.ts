@@ -2,7 +2,13 @@
  * The contract's rules in TypeScript, pure, so that the node refuses bad input before it costs gas and a model-based
  * test can hold the contract to them. Each violation carries the name of the contract's custom error.
  */
-import { MilestoneKind, OrganizationKind, milestoneKindRule, mayOrganizationSign, ALL_CONSIGNMENT_FLAGS } from "./milestoneKinds";
+import {
+  MilestoneKind,
+  OrganizationKind,
+  milestoneKindRule,
+  mayOrganizationSign,
+  ALL_CONSIGNMENT_FLAGS,
+} from "./milestoneKinds";
 import { COUNTRY_CODE_PATTERN, countryOfLocation } from "./locationCodes";
 
 export interface OrganizationRecord {
@@ -133,7 +139,8 @@ export function checkSignerAuthority(
   }
   const key = view.signerKey(recoveredSigner);
   if (!key) return violation("UnknownSigner", index, `${recoveredSigner} is not a registered signer key`);
-  if (key.revokedAt !== 0) return violation("SignerKeyRevoked", index, `${recoveredSigner} was revoked at ${key.revokedAt}`);
+  if (key.revokedAt !== 0)
+    return violation("SignerKeyRevoked", index, `${recoveredSigner} was revoked at ${key.revokedAt}`);
   const organization = view.organization(key.organizationId);
   if (!organization?.active) {
     return violation("SignerOrganizationInactive", index, `organization ${key.organizationId} is inactive`);
@@ -146,11 +153,7 @@ export function checkSignerAuthority(
     );
   }
   if (organization.kind === OrganizationKind.Customs && countryOfLocation(location) !== organization.country) {
-    return violation(
-      "OutsideJurisdiction",
-      index,
-      `customs of ${organization.country} cannot record at ${location}`,
-    );
+    return violation("OutsideJurisdiction", index, `customs of ${organization.country} cannot record at ${location}`);
   }
   return { organizationId: key.organizationId, organization };
 }
@@ -170,7 +173,10 @@ function checkAdvance(
   const current = view.consignment(consignmentId);
   if (!current) return violation("UnknownConsignment", index, `consignment ${consignmentId} is not registered`);
   const isParty = authority.organizationId === current.consignor || authority.organizationId === current.consignee;
-  if (!isParty && (milestoneKindRule(kind).partyOnly || authority.organization.kind === OrganizationKind.AidOrganization)) {
+  if (
+    !isParty &&
+    (milestoneKindRule(kind).partyOnly || authority.organization.kind === OrganizationKind.AidOrganization)
+  ) {
     return violation(
       "NotConsignmentParty",
       index,
@@ -294,7 +300,8 @@ export function checkRegistration(
     return violation("UnknownConsignee", index, `consignee ${registration.consignee} is not a member`);
   }
   for (const country of [registration.originCountry, registration.destinationCountry]) {
-    if (!COUNTRY_CODE_PATTERN.test(country)) return violation("InvalidCountryCode", index, `${country} is not a country code`);
+    if (!COUNTRY_CODE_PATTERN.test(country))
+      return violation("InvalidCountryCode", index, `${country} is not a country code`);
   }
   if ((registration.flags & ~ALL_CONSIGNMENT_FLAGS) !== 0) {
     return violation("InvalidConsignmentFlags", index, `unknown flag bits in ${registration.flags}`);

@@ -10,7 +10,9 @@ describe("ConsignmentLedger governance", function () {
     it("assigns sequential ids and emits OrganizationRegistered with every field", async function () {
       const { ledger, orgAdmin } = await loadFixture(deployLedgerFixture);
       const before = Number(await ledger.organizationCount());
-      await expect(ledger.registerOrganization(OrganizationKind.Carrier, toCountryBytes("TZ"), orgAdmin.address, "Dar Haulage"))
+      await expect(
+        ledger.registerOrganization(OrganizationKind.Carrier, toCountryBytes("TZ"), orgAdmin.address, "Dar Haulage"),
+      )
         .to.emit(ledger, "OrganizationRegistered")
         .withArgs(before + 1, OrganizationKind.Carrier, toCountryBytes("TZ"), orgAdmin.address, "Dar Haulage");
       const org = await ledger.organization(before + 1);
@@ -23,7 +25,9 @@ describe("ConsignmentLedger governance", function () {
     it("reverts with AccessControlUnauthorizedAccount for a caller without GOVERNOR_ROLE", async function () {
       const { ledger, outsider } = await loadFixture(deployLedgerFixture);
       await expect(
-        ledger.connect(outsider).registerOrganization(OrganizationKind.Customs, toCountryBytes("KE"), outsider.address, "x"),
+        ledger
+          .connect(outsider)
+          .registerOrganization(OrganizationKind.Customs, toCountryBytes("KE"), outsider.address, "x"),
       )
         .to.be.revertedWithCustomError(ledger, "AccessControlUnauthorizedAccount")
         .withArgs(outsider.address, await ledger.GOVERNOR_ROLE());
@@ -186,7 +190,9 @@ describe("ConsignmentLedger governance", function () {
     it("reverts with SignerNotRegistered for an unknown key", async function () {
       const { ledger } = await loadFixture(deployLedgerFixture);
       const key = signerWallet("never added").address;
-      await expect(ledger.revokeSigner(key, 0)).to.be.revertedWithCustomError(ledger, "SignerNotRegistered").withArgs(key);
+      await expect(ledger.revokeSigner(key, 0))
+        .to.be.revertedWithCustomError(ledger, "SignerNotRegistered")
+        .withArgs(key);
     });
 
     it("does not let one organization's admin revoke another organization's key", async function () {

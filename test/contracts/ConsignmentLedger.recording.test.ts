@@ -4,7 +4,14 @@ import { Wallet } from "ethers";
 import { deployLedgerFixture, corridorSequence, signerWallet, ORIGIN, DESTINATION } from "../support/ledgerFixture";
 import { MilestoneKind, OrganizationKind, ConsignmentFlag } from "../../server/domain/milestoneKinds";
 import { toCountryBytes, toLocationBytes } from "../../server/domain/locationCodes";
-import { signTypedData, toMilestoneTypedData } from "../../server/domain/eip712";
+import {
+  milestoneDigestOf,
+  recoverSignerOf,
+  signTypedData,
+  toMilestoneTypedData,
+  toRegistrationTypedData,
+} from "../../server/domain/eip712";
+import type { SignerSignature } from "../../server/domain/eip712";
 
 /** A registered consignment, consignor Kenya Red Cross, consignee Uganda Red Cross. */
 async function registeredFixture() {
@@ -117,7 +124,7 @@ describe("ConsignmentLedger recording", function () {
       signed.registration.destinationCountry = "0x7567"; // "ug", lower case
       const resigned = await signTypedData(
         members.consignor.signer,
-        (await import("../../server/domain/eip712")).toRegistrationTypedData(scenario.deployment, signed.registration),
+        toRegistrationTypedData(scenario.deployment, signed.registration),
       );
       await expect(scenario.ledger.registerConsignments([signed.registration], [resigned]))
         .to.be.revertedWithCustomError(ledger, "InvalidCountryCode")
@@ -143,7 +150,15 @@ describe("ConsignmentLedger recording", function () {
         const m = signed.milestone;
         await expect(fx.scenario.ledger.recordMilestones([m], [signed.signature]))
           .to.emit(fx.ledger, "MilestoneRecorded")
-          .withArgs(m.consignmentId, step.who.signer.address, m.kind, m.location, m.occurredAt, m.payloadHash, m.prevHash);
+          .withArgs(
+            m.consignmentId,
+            step.who.signer.address,
+            m.kind,
+            m.location,
+            m.occurredAt,
+            m.payloadHash,
+            m.prevHash,
+          );
         const [head, status] = await fx.ledger.consignment(fx.consignmentId);
         expect(head).to.equal(signed.digest);
         expect(status.milestoneCount).to.equal(++count);
@@ -157,7 +172,12 @@ describe("ConsignmentLedger recording", function () {
     it("chains several milestones of one consignment inside one batch", async function () {
       const fx = await loadFixture(registeredFixture);
       const { carrier, kenyaCustoms } = fx.members;
-      const first = await fx.scenario.signedMilestone(carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
+      const first = await fx.scenario.signedMilestone(
+        carrier.signer,
+        fx.consignmentId,
+        MilestoneKind.Dispatched,
+        "KEMBA",
+      );
       const second = await fx.scenario.signedMilestone(
         kenyaCustoms.signer,
         fx.consignmentId,
@@ -165,7 +185,10 @@ describe("ConsignmentLedger recording", function () {
         "KEMAL",
         { prevHash: first.digest },
       );
-      await fx.scenario.ledger.recordMilestones([first.milestone, second.milestone], [first.signature, second.signature]);
+      await fx.scenario.ledger.recordMilestones(
+        [first.milestone, second.milestone],
+        [first.signature, second.signature],
+      );
       expect(await fx.scenario.head(fx.consignmentId)).to.equal(second.digest);
     });
 
@@ -173,11 +196,24 @@ describe("ConsignmentLedger recording", function () {
       const fx = await loadFixture(registeredFixture);
       const { carrier, ugandaCustoms } = fx.members;
       const headBefore = await fx.scenario.head(fx.consignmentId);
-      const good = await fx.scenario.signedMilestone(carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
-      const bad = await fx.scenario.signedMilestone(ugandaCustoms.signer, fx.consignmentId, MilestoneKind.Held, "KEMAL", {
-        prevHash: good.digest,
-      });
-      await expect(fx.scenario.ledger.recordMilestones([good.milestone, bad.milestone], [good.signature, bad.signature]))
+      const good = await fx.scenario.signedMilestone(
+        carrier.signer,
+        fx.consignmentId,
+        MilestoneKind.Dispatched,
+        "KEMBA",
+      );
+      const bad = await fx.scenario.signedMilestone(
+        ugandaCustoms.signer,
+        fx.consignmentId,
+        MilestoneKind.Held,
+        "KEMAL",
+        {
+          prevHash: good.digest,
+        },
+      );
+      await expect(
+        fx.scenario.ledger.recordMilestones([good.milestone, bad.milestone], [good.signature, bad.signature]),
+      )
         .to.be.revertedWithCustomError(fx.ledger, "OutsideJurisdiction")
         .withArgs(1, toCountryBytes("UG"), toCountryBytes("KE"));
       expect(await fx.scenario.head(fx.consignmentId)).to.equal(headBefore);
@@ -199,13 +235,20 @@ describe("ConsignmentLedger recording", function () {
         const before = await fx.scenario.record(carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
         await fx.ledger.revokeSigner(carrier.signer.address, 0);
         const revokedAt = (await fx.ledger.signerKey(carrier.signer.address)).revokedAt;
-        const after = await fx.scenario.signedMilestone(carrier.signer, fx.consignmentId, MilestoneKind.Departed, "KEMBA");
+        const after = await fx.scenario.signedMilestone(
+          carrier.signer,
+          fx.consignmentId,
+          MilestoneKind.Departed,
+          "KEMBA",
+        );
         await expect(fx.scenario.ledger.recordMilestones([after.milestone], [after.signature]))
           .to.be.revertedWithCustomError(fx.ledger, "SignerKeyRevoked")
           .withArgs(0, carrier.signer.address, revokedAt);
         // The milestone recorded before the revocation is still the head, and its event is still in the logs.
         expect(await fx.scenario.head(fx.consignmentId)).to.equal(before.digest);
-        const logs = await fx.ledger.queryFilter(fx.ledger.filters.MilestoneRecorded(fx.consignmentId, carrier.signer.address));
+        const logs = await fx.ledger.queryFilter(
+          fx.ledger.filters.MilestoneRecorded(fx.consignmentId, carrier.signer.address),
+        );
         expect(logs).to.have.length(1);
       });
 
@@ -213,14 +256,22 @@ describe("ConsignmentLedger recording", function () {
         const fx = await loadFixture(registeredFixture);
         const { carrier } = fx.members;
         await fx.ledger.setOrganizationActive(carrier.id, false);
-        const s = await fx.scenario.signedMilestone(carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
+        const s = await fx.scenario.signedMilestone(
+          carrier.signer,
+          fx.consignmentId,
+          MilestoneKind.Dispatched,
+          "KEMBA",
+        );
         await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
           .to.be.revertedWithCustomError(fx.ledger, "SignerOrganizationInactive")
           .withArgs(0, carrier.id);
       });
 
       const wrongDomains = [
-        { name: "another chain", change: (d: { chainId: bigint | number; address: string }) => ({ ...d, chainId: 1n }) },
+        {
+          name: "another chain",
+          change: (d: { chainId: bigint | number; address: string }) => ({ ...d, chainId: 1n }),
+        },
         {
           name: "another contract",
           change: (d: { chainId: bigint | number; address: string }) => ({
@@ -233,9 +284,16 @@ describe("ConsignmentLedger recording", function () {
         it(`reverts with SignatureMismatch for a signature over ${variant.name}'s EIP-712 domain`, async function () {
           const fx = await loadFixture(registeredFixture);
           const { carrier } = fx.members;
-          const s = await fx.scenario.signedMilestone(carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
-          const foreign = await signTypedData(carrier.signer, toMilestoneTypedData(variant.change(fx.deployment), s.milestone));
-          const { recoverSignerOf, milestoneDigestOf } = await import("../../server/domain/eip712");
+          const s = await fx.scenario.signedMilestone(
+            carrier.signer,
+            fx.consignmentId,
+            MilestoneKind.Dispatched,
+            "KEMBA",
+          );
+          const foreign = await signTypedData(
+            carrier.signer,
+            toMilestoneTypedData(variant.change(fx.deployment), s.milestone),
+          );
           const recovered = recoverSignerOf(milestoneDigestOf(fx.deployment, s.milestone), foreign);
           expect(recovered).to.not.equal(carrier.signer.address);
           await expect(fx.scenario.ledger.recordMilestones([s.milestone], [foreign]))
@@ -247,7 +305,12 @@ describe("ConsignmentLedger recording", function () {
       it("reverts with SignatureMismatch when a relayer tampers with a signed field", async function () {
         const fx = await loadFixture(registeredFixture);
         const { carrier } = fx.members;
-        const s = await fx.scenario.signedMilestone(carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
+        const s = await fx.scenario.signedMilestone(
+          carrier.signer,
+          fx.consignmentId,
+          MilestoneKind.Dispatched,
+          "KEMBA",
+        );
         const tampered = { ...s.milestone, location: toLocationBytes("KENBO") };
         await expect(fx.scenario.ledger.recordMilestones([tampered], [s.signature])).to.be.revertedWithCustomError(
           fx.ledger,
@@ -256,10 +319,14 @@ describe("ConsignmentLedger recording", function () {
       });
 
       const malformed = [
-        { name: "r of zero", change: (s: { r: string; yParityAndS: string }) => ({ ...s, r: "0x" + "00".repeat(32) }), code: 1 },
+        {
+          name: "r of zero",
+          change: (s: SignerSignature): SignerSignature => ({ ...s, r: "0x" + "00".repeat(32) }),
+          code: 1,
+        },
         {
           name: "s in the upper half of the curve order",
-          change: (s: { r: string; yParityAndS: string }) => ({ ...s, yParityAndS: "0x7f" + "ff".repeat(31) }),
+          change: (s: SignerSignature): SignerSignature => ({ ...s, yParityAndS: "0x7f" + "ff".repeat(31) }),
           code: 3,
         },
       ];
@@ -267,7 +334,12 @@ describe("ConsignmentLedger recording", function () {
         it(`reverts with MalformedSignature for ${variant.name}`, async function () {
           const fx = await loadFixture(registeredFixture);
           const { carrier } = fx.members;
-          const s = await fx.scenario.signedMilestone(carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
+          const s = await fx.scenario.signedMilestone(
+            carrier.signer,
+            fx.consignmentId,
+            MilestoneKind.Dispatched,
+            "KEMBA",
+          );
           await expect(fx.scenario.ledger.recordMilestones([s.milestone], [variant.change(s.signature)]))
             .to.be.revertedWithCustomError(fx.ledger, "MalformedSignature")
             .withArgs(0, variant.code);
@@ -345,7 +417,12 @@ describe("ConsignmentLedger recording", function () {
 
       it("reverts with NotConsignmentParty when a carrier cancels a consignment it is not party to", async function () {
         const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.signedMilestone(fx.members.carrier.signer, fx.consignmentId, MilestoneKind.Cancelled, "KEMBA");
+        const s = await fx.scenario.signedMilestone(
+          fx.members.carrier.signer,
+          fx.consignmentId,
+          MilestoneKind.Cancelled,
+          "KEMBA",
+        );
         await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
           .to.be.revertedWithCustomError(fx.ledger, "NotConsignmentParty")
           .withArgs(0, fx.consignmentId, fx.members.carrier.id);
@@ -356,7 +433,12 @@ describe("ConsignmentLedger recording", function () {
       it("reverts with UnknownConsignment for an id never registered", async function () {
         const fx = await loadFixture(registeredFixture);
         const unknown = "0x" + "ab".repeat(32);
-        const s = await fx.scenario.signedMilestone(fx.members.carrier.signer, unknown, MilestoneKind.Dispatched, "KEMBA");
+        const s = await fx.scenario.signedMilestone(
+          fx.members.carrier.signer,
+          unknown,
+          MilestoneKind.Dispatched,
+          "KEMBA",
+        );
         await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
           .to.be.revertedWithCustomError(fx.ledger, "UnknownConsignment")
           .withArgs(0, unknown);
@@ -366,9 +448,15 @@ describe("ConsignmentLedger recording", function () {
         const fx = await loadFixture(registeredFixture);
         const head = await fx.scenario.head(fx.consignmentId);
         const wrong = "0x" + "12".repeat(32);
-        const s = await fx.scenario.signedMilestone(fx.members.carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA", {
-          prevHash: wrong,
-        });
+        const s = await fx.scenario.signedMilestone(
+          fx.members.carrier.signer,
+          fx.consignmentId,
+          MilestoneKind.Dispatched,
+          "KEMBA",
+          {
+            prevHash: wrong,
+          },
+        );
         await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
           .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
           .withArgs(0, fx.consignmentId, head, wrong);
@@ -376,7 +464,12 @@ describe("ConsignmentLedger recording", function () {
 
       it("reverts with StaleHead when a recorded milestone is replayed", async function () {
         const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.record(fx.members.carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
+        const s = await fx.scenario.record(
+          fx.members.carrier.signer,
+          fx.consignmentId,
+          MilestoneKind.Dispatched,
+          "KEMBA",
+        );
         await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
           .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
           .withArgs(0, fx.consignmentId, s.digest, s.milestone.prevHash);
@@ -393,12 +486,20 @@ describe("ConsignmentLedger recording", function () {
           } else {
             await walkTo(fx); // the whole corridor, ending with Distributed
           }
-          const s = await scenario.signedMilestone(members.carrier.signer, consignmentId, MilestoneKind.Incident, "KEMBA");
+          const s = await scenario.signedMilestone(
+            members.carrier.signer,
+            consignmentId,
+            MilestoneKind.Incident,
+            "KEMBA",
+          );
           await expect(scenario.ledger.recordMilestones([s.milestone], [s.signature]))
             .to.be.revertedWithCustomError(fx.ledger, "ConsignmentClosed")
             .withArgs(0, consignmentId, terminal);
           const c = await scenario.signedCorrection(members.carrier.signer, consignmentId, 1, "KEMBA");
-          await expect(scenario.ledger.recordCorrection(c.correction, c.signature)).to.emit(fx.ledger, "CorrectionRecorded");
+          await expect(scenario.ledger.recordCorrection(c.correction, c.signature)).to.emit(
+            fx.ledger,
+            "CorrectionRecorded",
+          );
         });
       }
 
@@ -418,7 +519,12 @@ describe("ConsignmentLedger recording", function () {
         const fx = await loadFixture(registeredFixture);
         await walkTo(fx, MilestoneKind.Delivered);
         await fx.scenario.record(fx.members.ugandaCustoms.signer, fx.consignmentId, MilestoneKind.Held, "UGKLA");
-        const s = await fx.scenario.signedMilestone(fx.members.carrier.signer, fx.consignmentId, MilestoneKind.Delivered, "UGKLA");
+        const s = await fx.scenario.signedMilestone(
+          fx.members.carrier.signer,
+          fx.consignmentId,
+          MilestoneKind.Delivered,
+          "UGKLA",
+        );
         await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
           .to.be.revertedWithCustomError(fx.ledger, "ImportReleaseRequired")
           .withArgs(0, fx.consignmentId, toCountryBytes("UG"));
@@ -433,7 +539,12 @@ describe("ConsignmentLedger recording", function () {
 
       it("allows delivery outside the destination country without an import release", async function () {
         const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.record(fx.members.carrier.signer, fx.consignmentId, MilestoneKind.Delivered, "KENBO");
+        const s = await fx.scenario.record(
+          fx.members.carrier.signer,
+          fx.consignmentId,
+          MilestoneKind.Delivered,
+          "KENBO",
+        );
         expect(await fx.scenario.head(fx.consignmentId)).to.equal(s.digest);
       });
 
@@ -450,16 +561,20 @@ describe("ConsignmentLedger recording", function () {
     it("reverts with EnforcedPause while paused, for all three entry points", async function () {
       const fx = await loadFixture(registeredFixture);
       await fx.ledger.pause();
-      const s = await fx.scenario.signedMilestone(fx.members.carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
+      const s = await fx.scenario.signedMilestone(
+        fx.members.carrier.signer,
+        fx.consignmentId,
+        MilestoneKind.Dispatched,
+        "KEMBA",
+      );
       await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature])).to.be.revertedWithCustomError(
         fx.ledger,
         "EnforcedPause",
       );
       const r = await fx.scenario.signedRegistration({ consignor: fx.members.consignor });
-      await expect(fx.scenario.ledger.registerConsignments([r.registration], [r.signature])).to.be.revertedWithCustomError(
-        fx.ledger,
-        "EnforcedPause",
-      );
+      await expect(
+        fx.scenario.ledger.registerConsignments([r.registration], [r.signature]),
+      ).to.be.revertedWithCustomError(fx.ledger, "EnforcedPause");
       const c = await fx.scenario.signedCorrection(fx.members.carrier.signer, fx.consignmentId, 0, "KEMBA");
       await expect(fx.scenario.ledger.recordCorrection(c.correction, c.signature)).to.be.revertedWithCustomError(
         fx.ledger,
@@ -469,11 +584,23 @@ describe("ConsignmentLedger recording", function () {
 
     it("accepts any sender as relayer: authority comes from the signature alone", async function () {
       const fx = await loadFixture(registeredFixture);
-      const s = await fx.scenario.signedMilestone(fx.members.carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
+      const s = await fx.scenario.signedMilestone(
+        fx.members.carrier.signer,
+        fx.consignmentId,
+        MilestoneKind.Dispatched,
+        "KEMBA",
+      );
       await expect(fx.ledger.connect(fx.outsider).recordMilestones([s.milestone], [s.signature]))
         .to.emit(fx.ledger, "MilestoneRecorded")
-        .withArgs(fx.consignmentId, fx.members.carrier.signer.address, MilestoneKind.Dispatched, s.milestone.location,
-          s.milestone.occurredAt, s.milestone.payloadHash, s.milestone.prevHash);
+        .withArgs(
+          fx.consignmentId,
+          fx.members.carrier.signer.address,
+          MilestoneKind.Dispatched,
+          s.milestone.location,
+          s.milestone.occurredAt,
+          s.milestone.payloadHash,
+          s.milestone.prevHash,
+        );
     });
   });
 
@@ -485,7 +612,15 @@ describe("ConsignmentLedger recording", function () {
       const x = c.correction;
       await expect(fx.scenario.ledger.recordCorrection(x, c.signature))
         .to.emit(fx.ledger, "CorrectionRecorded")
-        .withArgs(x.consignmentId, fx.members.carrier.signer.address, 1, x.location, x.occurredAt, x.payloadHash, x.prevHash);
+        .withArgs(
+          x.consignmentId,
+          fx.members.carrier.signer.address,
+          1,
+          x.location,
+          x.occurredAt,
+          x.payloadHash,
+          x.prevHash,
+        );
       const [head, status] = await fx.ledger.consignment(fx.consignmentId);
       expect(head).to.equal(c.digest);
       expect(status.milestoneCount).to.equal(3);

@@ -23,7 +23,6 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async ({ solcVersion }: 
   };
 });
 
-const qbftUrl = process.env.QBFT_RPC_URL;
 const qbftKey = process.env.QBFT_DEPLOYER_KEY;
 
 const config: HardhatUserConfig = {
@@ -38,17 +37,14 @@ const config: HardhatUserConfig = {
   networks: {
     hardhat: { hardfork: EVM_VERSION },
     localhost: { url: process.env.LOCALHOST_RPC_URL ?? "http://127.0.0.1:8545" },
-    ...(qbftUrl
-      ? {
-          qbft: {
-            url: qbftUrl,
-            chainId: Number(process.env.QBFT_CHAIN_ID ?? 1337),
-            accounts: qbftKey ? [qbftKey] : [],
-            // QBFT consortium chains run with free gas (--min-gas-price=0, baseFeePerGas 0).
-            gasPrice: 0,
-          },
-        }
-      : {}),
+    qbft: {
+      // Unset, the URL points nowhere on purpose: deploying to qbft must name the real network.
+      url: process.env.QBFT_RPC_URL ?? "http://qbft-rpc-url-not-set.invalid:8545",
+      chainId: Number(process.env.QBFT_CHAIN_ID ?? 1337),
+      accounts: qbftKey ? [qbftKey] : [],
+      // QBFT consortium chains run with free gas (--min-gas-price=0, baseFeePerGas 0).
+      gasPrice: 0,
+    },
   },
   paths: {
     sources: "./contracts",

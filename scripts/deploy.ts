@@ -9,6 +9,11 @@ import hre from "hardhat";
 import { deployConsignmentLedger, writeDeploymentRecord } from "../server/chain/ledgerDeployment";
 
 async function main(): Promise<void> {
+  if (hre.network.name === "qbft" && !process.env.QBFT_RPC_URL) {
+    throw new Error(
+      "QBFT_RPC_URL is not set: name the QBFT network's JSON-RPC URL (and QBFT_CHAIN_ID, QBFT_DEPLOYER_KEY)",
+    );
+  }
   const [deployer] = await hre.ethers.getSigners();
   if (!deployer)
     throw new Error(`network ${hre.network.name} has no deployer account (set QBFT_DEPLOYER_KEY for qbft)`);

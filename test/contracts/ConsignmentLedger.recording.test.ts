@@ -223,10 +223,8 @@ describe("ConsignmentLedger recording", function () {
       it("reverts with UnknownSigner for a key that was never added", async function () {
         const fx = await loadFixture(registeredFixture);
         const stranger = signerWallet("stranger");
-        const s = await fx.scenario.signedMilestone(stranger, fx.consignmentId, MilestoneKind.Incident, "KEMBA");
-        await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
-          .to.be.revertedWithCustomError(fx.ledger, "UnknownSigner")
-          .withArgs(0, stranger.address);
+        const s = await fx.scenario.attempt(stranger, fx.consignmentId, MilestoneKind.Incident, "KEMBA");
+        await expect(s.sent).to.be.revertedWithCustomError(fx.ledger, "UnknownSigner").withArgs(0, stranger.address);
       });
 
       it("reverts with SignerKeyRevoked after revocation, while what the key recorded before stays", async function () {
@@ -256,13 +254,8 @@ describe("ConsignmentLedger recording", function () {
         const fx = await loadFixture(registeredFixture);
         const { carrier } = fx.members;
         await fx.ledger.setOrganizationActive(carrier.id, false);
-        const s = await fx.scenario.signedMilestone(
-          carrier.signer,
-          fx.consignmentId,
-          MilestoneKind.Dispatched,
-          "KEMBA",
-        );
-        await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+        const s = await fx.scenario.attempt(carrier.signer, fx.consignmentId, MilestoneKind.Dispatched, "KEMBA");
+        await expect(s.sent)
           .to.be.revertedWithCustomError(fx.ledger, "SignerOrganizationInactive")
           .withArgs(0, carrier.id);
       });
@@ -359,8 +352,8 @@ describe("ConsignmentLedger recording", function () {
         it(`reverts with KindNotAllowed when ${who} signs ${MilestoneKind[kind]}`, async function () {
           const fx = await loadFixture(registeredFixture);
           const member = fx.members[who as keyof typeof fx.members];
-          const s = await fx.scenario.signedMilestone(member.signer, fx.consignmentId, kind, location);
-          await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+          const s = await fx.scenario.attempt(member.signer, fx.consignmentId, kind, location);
+          await expect(s.sent)
             .to.be.revertedWithCustomError(fx.ledger, "KindNotAllowed")
             .withArgs(0, kind, member.kind);
         });
@@ -369,61 +362,59 @@ describe("ConsignmentLedger recording", function () {
       for (const kind of [MilestoneKind.Registered, MilestoneKind.Correction, 17, 255]) {
         it(`reverts with InvalidMilestoneKind for kind ${kind}`, async function () {
           const fx = await loadFixture(registeredFixture);
-          const s = await fx.scenario.signedMilestone(fx.members.carrier.signer, fx.consignmentId, kind, "KEMBA");
-          await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
-            .to.be.revertedWithCustomError(fx.ledger, "InvalidMilestoneKind")
-            .withArgs(0, kind);
+          const s = await fx.scenario.attempt(fx.members.carrier.signer, fx.consignmentId, kind, "KEMBA");
+          await expect(s.sent).to.be.revertedWithCustomError(fx.ledger, "InvalidMilestoneKind").withArgs(0, kind);
         });
       }
 
       it("reverts with OutsideJurisdiction when Kenyan customs clears in Uganda", async function () {
         const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.signedMilestone(
+        const s = await fx.scenario.attempt(
           fx.members.kenyaCustoms.signer,
           fx.consignmentId,
           MilestoneKind.ExportCleared,
           "UGTOR",
         );
-        await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+        await expect(s.sent)
           .to.be.revertedWithCustomError(fx.ledger, "OutsideJurisdiction")
           .withArgs(0, toCountryBytes("KE"), toCountryBytes("UG"));
       });
 
       it("lets customs record a non-clearance kind only inside its own country too", async function () {
         const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.signedMilestone(
+        const s = await fx.scenario.attempt(
           fx.members.ugandaCustoms.signer,
           fx.consignmentId,
           MilestoneKind.Incident,
           "KEMAL",
         );
-        await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+        await expect(s.sent)
           .to.be.revertedWithCustomError(fx.ledger, "OutsideJurisdiction")
           .withArgs(0, toCountryBytes("UG"), toCountryBytes("KE"));
       });
 
       it("reverts with NotConsignmentParty when an aid organization speaks of someone else's consignment", async function () {
         const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.signedMilestone(
+        const s = await fx.scenario.attempt(
           fx.members.otherAid.signer,
           fx.consignmentId,
           MilestoneKind.Incident,
           "KEMBA",
         );
-        await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+        await expect(s.sent)
           .to.be.revertedWithCustomError(fx.ledger, "NotConsignmentParty")
           .withArgs(0, fx.consignmentId, fx.members.otherAid.id);
       });
 
       it("reverts with NotConsignmentParty when a carrier cancels a consignment it is not party to", async function () {
         const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.signedMilestone(
+        const s = await fx.scenario.attempt(
           fx.members.carrier.signer,
           fx.consignmentId,
           MilestoneKind.Cancelled,
           "KEMBA",
         );
-        await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+        await expect(s.sent)
           .to.be.revertedWithCustomError(fx.ledger, "NotConsignmentParty")
           .withArgs(0, fx.consignmentId, fx.members.carrier.id);
       });
@@ -433,22 +424,15 @@ describe("ConsignmentLedger recording", function () {
       it("reverts with UnknownConsignment for an id never registered", async function () {
         const fx = await loadFixture(registeredFixture);
         const unknown = "0x" + "ab".repeat(32);
-        const s = await fx.scenario.signedMilestone(
-          fx.members.carrier.signer,
-          unknown,
-          MilestoneKind.Dispatched,
-          "KEMBA",
-        );
-        await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
-          .to.be.revertedWithCustomError(fx.ledger, "UnknownConsignment")
-          .withArgs(0, unknown);
+        const s = await fx.scenario.attempt(fx.members.carrier.signer, unknown, MilestoneKind.Dispatched, "KEMBA");
+        await expect(s.sent).to.be.revertedWithCustomError(fx.ledger, "UnknownConsignment").withArgs(0, unknown);
       });
 
       it("reverts with StaleHead for a prevHash that is not the head", async function () {
         const fx = await loadFixture(registeredFixture);
         const head = await fx.scenario.head(fx.consignmentId);
         const wrong = "0x" + "12".repeat(32);
-        const s = await fx.scenario.signedMilestone(
+        const s = await fx.scenario.attempt(
           fx.members.carrier.signer,
           fx.consignmentId,
           MilestoneKind.Dispatched,
@@ -457,7 +441,7 @@ describe("ConsignmentLedger recording", function () {
             prevHash: wrong,
           },
         );
-        await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+        await expect(s.sent)
           .to.be.revertedWithCustomError(fx.ledger, "StaleHead")
           .withArgs(0, fx.consignmentId, head, wrong);
       });
@@ -486,13 +470,8 @@ describe("ConsignmentLedger recording", function () {
           } else {
             await walkTo(fx); // the whole corridor, ending with Distributed
           }
-          const s = await scenario.signedMilestone(
-            members.carrier.signer,
-            consignmentId,
-            MilestoneKind.Incident,
-            "KEMBA",
-          );
-          await expect(scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+          const s = await scenario.attempt(members.carrier.signer, consignmentId, MilestoneKind.Incident, "KEMBA");
+          await expect(s.sent)
             .to.be.revertedWithCustomError(fx.ledger, "ConsignmentClosed")
             .withArgs(0, consignmentId, terminal);
           const c = await scenario.signedCorrection(members.carrier.signer, consignmentId, 1, "KEMBA");
@@ -508,8 +487,8 @@ describe("ConsignmentLedger recording", function () {
           const fx = await loadFixture(registeredFixture);
           await walkTo(fx, MilestoneKind.Released);
           const who = kind === MilestoneKind.Delivered ? fx.members.carrier : fx.members.consignee;
-          const s = await fx.scenario.signedMilestone(who.signer, fx.consignmentId, kind, "UGKLA");
-          await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+          const s = await fx.scenario.attempt(who.signer, fx.consignmentId, kind, "UGKLA");
+          await expect(s.sent)
             .to.be.revertedWithCustomError(fx.ledger, "ImportReleaseRequired")
             .withArgs(0, fx.consignmentId, toCountryBytes("UG"));
         });
@@ -519,13 +498,13 @@ describe("ConsignmentLedger recording", function () {
         const fx = await loadFixture(registeredFixture);
         await walkTo(fx, MilestoneKind.Delivered);
         await fx.scenario.record(fx.members.ugandaCustoms.signer, fx.consignmentId, MilestoneKind.Held, "UGKLA");
-        const s = await fx.scenario.signedMilestone(
+        const s = await fx.scenario.attempt(
           fx.members.carrier.signer,
           fx.consignmentId,
           MilestoneKind.Delivered,
           "UGKLA",
         );
-        await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature]))
+        await expect(s.sent)
           .to.be.revertedWithCustomError(fx.ledger, "ImportReleaseRequired")
           .withArgs(0, fx.consignmentId, toCountryBytes("UG"));
       });
@@ -561,16 +540,13 @@ describe("ConsignmentLedger recording", function () {
     it("reverts with EnforcedPause while paused, for all three entry points", async function () {
       const fx = await loadFixture(registeredFixture);
       await fx.ledger.pause();
-      const s = await fx.scenario.signedMilestone(
+      const s = await fx.scenario.attempt(
         fx.members.carrier.signer,
         fx.consignmentId,
         MilestoneKind.Dispatched,
         "KEMBA",
       );
-      await expect(fx.scenario.ledger.recordMilestones([s.milestone], [s.signature])).to.be.revertedWithCustomError(
-        fx.ledger,
-        "EnforcedPause",
-      );
+      await expect(s.sent).to.be.revertedWithCustomError(fx.ledger, "EnforcedPause");
       const r = await fx.scenario.signedRegistration({ consignor: fx.members.consignor });
       await expect(
         fx.scenario.ledger.registerConsignments([r.registration], [r.signature]),

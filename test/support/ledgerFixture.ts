@@ -142,6 +142,18 @@ export class LedgerScenario {
     return { milestone, signature: await signTypedData(signer, typed), digest: typedDataDigest(typed) };
   }
 
+  /** Signs and sends one milestone without waiting: `sent` is the transaction promise, for `expect(...).to.revert...`. */
+  async attempt(
+    signer: Wallet,
+    consignmentId: string,
+    kind: MilestoneKind,
+    location: string,
+    options: { prevHash?: string; occurredAt?: number; document?: JsonValue } = {},
+  ) {
+    const signed = await this.signedMilestone(signer, consignmentId, kind, location, options);
+    return { ...signed, sent: this.ledger.recordMilestones([signed.milestone], [signed.signature]) };
+  }
+
   async record(signer: Wallet, consignmentId: string, kind: MilestoneKind, location: string) {
     const signed = await this.signedMilestone(signer, consignmentId, kind, location);
     await (await this.ledger.recordMilestones([signed.milestone], [signed.signature])).wait();

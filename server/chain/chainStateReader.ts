@@ -1,0 +1,82 @@
+/**
+ * Reads what the rules need from the chain, and overlays this node's pending events on each consignment. Signer
+ * keys and organizations change rarely and are cached for a short time; consignments are read fresh, because
+ * other nodes move them.
+ */
+import type { LedgerClient } from "./ledgerClient";
+import type { ConsignmentRecord, LedgerView, OrganizationRecord, SignerKeyRecord } from "../domain/ledgerRules";
+import type { LedgerEvent } from "../domain/ledgerEvent";
+import { projectConsignment } from "../domain/consignmentProjection";
+
+interface Cached<T> {
+  value: T;
+  at: number;
+}
+
+export class ChainStateReader {
+  private readonly organizations = new Map<number, Cached<OrganizationRecord | undefined>>();
+  private readonly signerKeys = new Map<string, Cached<SignerKeyRecord | undefined>>();
+  private paused: Cached<boolean> | undefined;
+
+  constructor(
+    private readonly client: LedgerClient,
+    private readonly pendingFor: (consignmentId: string) => readonly LedgerEvent[],
+    private readonly ttlMs = 2_000,
+  ) {}
+
+  /** Forgets cached organizations and keys, after this node changed them. */
+  invalidate(): void {
+    this.organizations.clear();
+    this.signerKeys.clear();
+    this.paused = undefined;
+  }
+
+  async snapshot(needs: {
+    consignmentIds: string[];
+    signers: string[];
+    organizationIds: number[];
+  }): Promise<LedgerView> {
+    const keys = new Map<string, SignerKeyRecord | undefined>();
+    for (const signer of needs.signers) keys.set(signer.toLowerCase(), await this.signerKey(signer));
+    const orgIds = new Set(needs.organizationIds);
+    for (const key of keys.values()) if (key) orgIds.add(key.organizationId);
+    const organizations = new Map<number, OrganizationRecord | undefined>();
+    for (const id of orgIds) organizations.set(id, await this.organization(id));
+    const consignments = new Map<string, ConsignmentRecord | undefined>();
+    await Promise.all(
+      needs.consignmentIds.map(async (id) => {
+        const chain = await this.client.readConsignment(id);
+        consignments.set(id.toLowerCase(), projectConsignment(chain, this.pendingFor(id)));
+      }),
+    );
+    const paused = await this.isPaused();
+    return {
+      paused,
+      organization: (id) => organizations.get(id),
+      signerKey: (signer) => keys.get(signer.toLowerCase()),
+      consignment: (id) => consignments.get(id.toLowerCase()),
+    };
+  }
+
+  async organization(id: number): Promise<OrganizationRecord | undefined> {
+    return this.cached(this.organizations, id, () => this.client.readOrganization(id));
+  }
+
+  async signerKey(signer: string): Promise<SignerKeyRecord | undefined> {
+    return this.cached(this.signerKeys, signer.toLowerCase(), () => this.client.readSignerKey(signer));
+  }
+
+  private async isPaused(): Promise<boolean> {
+    if (this.paused && Date.now() - this.paused.at < this.ttlMs) return this.paused.value;
+    this.paused = { value: await this.client.paused(), at: Date.now() };
+    return this.paused.value;
+  }
+
+  private async cached<K, T>(map: Map<K, Cached<T>>, key: K, read: () => Promise<T>): Promise<T> {
+    const hit = map.get(key);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
+    const value = await read();
+    map.set(key, { value, at: Date.now() });
+    return value;
+  }
+}

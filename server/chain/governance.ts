@@ -1,0 +1,80 @@
+/**
+ * Consortium changes the node makes with the governance key: registering organizations and managing their signer
+ * keys. In production that key is a multisig's or timelock's, usually not on a node; a node without it reports
+ * GOVERNANCE_NOT_CONFIGURED and leaves those changes to the consortium.
+ */
+import { Contract } from "ethers";
+import type { Wallet } from "ethers";
+import { ConsignmentLedger__factory } from "../../typechain-types";
+import type { ConsignmentLedger } from "../../typechain-types";
+import { LedgerError } from "../errors";
+import { toCountryBytes } from "../domain/locationCodes";
+import type { DeploymentRecord } from "./ledgerDeployment";
+
+export class Governance {
+  private readonly contract: ConsignmentLedger | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(deployment: DeploymentRecord, governor: Wallet | undefined) {
+    this.contract = governor
+      ? (new Contract(
+          deployment.address,
+          ConsignmentLedger__factory.createInterface(),
+          governor,
+        ) as unknown as ConsignmentLedger)
+      : undefined;
+  }
+
+  get configured(): boolean {
+    return this.contract !== undefined;
+  }
+
+  async registerOrganization(kind: number, country: string, admin: string, name: string): Promise<number> {
+    return this.transact("register an organization", async (ledger) => {
+      const receipt = await (await ledger.registerOrganization(kind, toCountryBytes(country), admin, name)).wait();
+      const log = receipt!.logs
+        .map((l) => ledger.interface.parseLog(l))
+        .find((p) => p?.name === "OrganizationRegistered");
+      return Number(log!.args.organizationId);
+    });
+  }
+
+  async addSigner(organizationId: number, signer: string): Promise<void> {
+    await this.transact("add a signer key", async (ledger) => (await ledger.addSigner(organizationId, signer)).wait());
+  }
+
+  async revokeSigner(signer: string, compromisedAt: number): Promise<void> {
+    await this.transact("revoke a signer key", async (ledger) =>
+      (await ledger.revokeSigner(signer, compromisedAt)).wait(),
+    );
+  }
+
+  /** One governance transaction at a time, so their nonces never collide. */
+  private transact<T>(what: string, operation: (ledger: ConsignmentLedger) => Promise<T>): Promise<T> {
+    const ledger = this.contract;
+    if (!ledger) {
+      return Promise.reject(
+        new LedgerError("GOVERNANCE_NOT_CONFIGURED", `this node holds no governance key to ${what}; set GOVERNOR_KEY`),
+      );
+    }
+    const run = this.queue.then(
+      () => operation(ledger),
+      () => operation(ledger),
+    );
+    this.queue = run.catch(() => undefined);
+    return run.catch((cause: unknown) => {
+      const decoded = ledger.interface.parseError((cause as { data?: string }).data ?? "0x");
+      if (decoded) {
+        throw new LedgerError(
+          "INVALID_ORGANIZATION",
+          `the contract refused to ${what}: ${decoded.name}`,
+          { rule: decoded.name },
+          { cause },
+        );
+      }
+      throw new LedgerError("CHAIN_UNAVAILABLE", `the chain did not answer when asked to ${what}`, undefined, {
+        cause,
+      });
+    });
+  }
+}

@@ -1,0 +1,475 @@
+/**
+ * Drains the outbox onto the chain: signs each event at submit time (the signature covers prevHash), chains several
+ * milestones of one consignment inside a batch, sends `recordMilestones` batches, and marks events recorded from
+ * their receipts. A batch that would revert is not sent: the decoded custom error names the bad item, which is
+ * rejected with that reason, and the rest go again. An event that was ever sent is looked up in the chain's logs
+ * before it is signed again, so it never lands twice.
+ */
+import type { Logger } from "pino";
+import type { Wallet } from "ethers";
+import { LedgerError, codeOfContractError } from "../errors";
+import { withState } from "../domain/ledgerEvent";
+import type { LedgerEvent } from "../domain/ledgerEvent";
+import {
+  signTypedData,
+  toCorrectionTypedData,
+  toMilestoneTypedData,
+  toRegistrationTypedData,
+  typedDataDigest,
+} from "../domain/eip712";
+import type { CorrectionStruct, MilestoneStruct, RegistrationStruct, SignerSignature } from "../domain/eip712";
+import { toCountryBytes, toLocationBytes } from "../domain/locationCodes";
+import type { LedgerStore } from "../storage/ledgerStore";
+import type { LedgerMetrics } from "../telemetry/metrics";
+import type { BatchCall, LedgerClient } from "./ledgerClient";
+
+export interface SubmitterOptions {
+  batchSize: number;
+  batchWaitMs: number;
+  receiptTimeoutMs: number;
+  logger: Logger;
+  metrics: LedgerMetrics;
+  /** The key the node signs with for an organization. */
+  signerOf(organizationId: number): Wallet | undefined;
+  /** Called after the chain state this node wrote has changed (for caches). */
+  onRecorded?(events: LedgerEvent[]): void;
+}
+
+export interface SubmitterStatus {
+  running: boolean;
+  chainReachable: boolean;
+  lastError?: { code: string; message: string; at: string };
+  lastRecordedAt?: string;
+  /** When the oldest event still waiting was accepted. */
+  oldestPendingAcceptedAt?: string;
+  consecutiveFailures: number;
+}
+
+const MAX_STALE_RETRIES = 5;
+const MAX_BACKOFF_MS = 30_000;
+
+export class Submitter {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private nextNonce: number | undefined;
+  /** Halved when a batch reverts without naming its bad item, so the search narrows to it; reset on success. */
+  private runLimit: number;
+  private readonly state: SubmitterStatus = { running: false, chainReachable: true, consecutiveFailures: 0 };
+
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly client: LedgerClient,
+    private readonly options: SubmitterOptions,
+  ) {
+    this.runLimit = options.batchSize;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.state.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in flight, then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.state.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /** New events were accepted: look at the outbox now rather than at the next poll. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  status(): SubmitterStatus {
+    return { ...this.state };
+  }
+
+  /**
+   * On start: anything the store thinks is recorded in blocks the chain no longer has (a dev chain restarted from
+   * an older state) goes back to the outbox, unless the chain has it after all.
+   */
+  async reconcile(fromBlock: number): Promise<{ requeued: number; confirmed: number }> {
+    const head = await this.client.blockNumber();
+    const blockHashes = new Map<number, string | null>();
+    let requeued = 0;
+    let confirmed = 0;
+    for (const event of await this.store.recordedSince(Math.max(fromBlock, head - 10_000))) {
+      const number = event.blockNumber!;
+      if (!blockHashes.has(number)) {
+        const block = number <= head ? await this.client.provider.getBlock(number) : null;
+        blockHashes.set(number, block?.hash ?? null);
+      }
+      if (blockHashes.get(number) === event.blockHash) {
+        confirmed++;
+        continue;
+      }
+      const found = await this.client.findRecorded(event.consignmentId, event.payloadHash, fromBlock);
+      if (found) {
+        await this.store.update([{ ...event, ...found }]);
+        confirmed++;
+      } else {
+        await this.store.update([withState(event, "accepted", "the chain lost the block that recorded it")]);
+        requeued++;
+      }
+    }
+    if (requeued) this.options.logger.warn({ requeued }, "the chain lost recorded events; they are queued again");
+    return { requeued, confirmed };
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 500;
+    while (this.running) {
+      try {
+        const worked = await this.step();
+        this.state.chainReachable = true;
+        this.state.consecutiveFailures = 0;
+        backoff = 500;
+        if (!worked) await this.sleep(1_000);
+      } catch (error) {
+        const coded = error instanceof LedgerError ? error : undefined;
+        this.state.consecutiveFailures++;
+        this.state.chainReachable = coded?.code !== "CHAIN_UNAVAILABLE";
+        this.state.lastError = {
+          code: coded?.code ?? "INTERNAL",
+          message: (error as Error).message,
+          at: new Date().toISOString(),
+        };
+        this.nextNonce = undefined;
+        this.options.logger.warn({ err: error, backoffMs: backoff }, "submitter step failed; retrying");
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  /** One pass: returns false when there was nothing to do. */
+  private async step(): Promise<boolean> {
+    let events = await this.store.outboxEvents(this.options.batchSize);
+    this.options.metrics.outboxDepth.set(this.store.pendingCount);
+    this.state.oldestPendingAcceptedAt = events[0]?.history[0]?.at;
+    if (events.length === 0) return false;
+
+    const submitted = events.filter((e) => e.state === "submitted");
+    if (submitted.length) {
+      await this.resolveSubmitted(submitted);
+      return true;
+    }
+    if (events.length < this.options.batchSize && this.options.batchWaitMs > 0) {
+      const age = Date.now() - Date.parse(events[0].history[0].at);
+      if (age < this.options.batchWaitMs) {
+        await this.sleep(this.options.batchWaitMs - age);
+        events = await this.store.outboxEvents(this.options.batchSize);
+      }
+    }
+    await this.submitRun(leadingRun(events).slice(0, this.runLimit));
+    return true;
+  }
+
+  /** Events sent in an earlier pass (or before a crash): find out what became of them. */
+  private async resolveSubmitted(events: LedgerEvent[]): Promise<void> {
+    const byTx = new Map<string, LedgerEvent[]>();
+    for (const e of events) byTx.set(e.txHash!, [...(byTx.get(e.txHash!) ?? []), e]);
+    for (const [txHash, group] of byTx) {
+      const receipt = await this.client.receipt(txHash);
+      if (receipt && receipt.status === 1) {
+        await this.markRecorded(group, receipt);
+        continue;
+      }
+      if (!receipt) {
+        const pending = await this.client.provider.getTransaction(txHash).catch(() => null);
+        const sentAt = Date.parse(group[0].history.at(-1)!.at);
+        if (pending && Date.now() - sentAt < this.options.receiptTimeoutMs) {
+          const mined = await this.client.provider
+            .waitForTransaction(txHash, 1, this.options.receiptTimeoutMs)
+            .catch(() => null);
+          if (mined && mined.status === 1) await this.markRecorded(group, mined);
+          return;
+        }
+      }
+      // Reverted, dropped, or lost with the blocks of a restarted chain: back to the outbox, signed afresh.
+      await this.store.update(
+        group.map((e) => withState(e, "accepted", receipt ? "transaction reverted" : "transaction not found")),
+      );
+    }
+  }
+
+  private async submitRun(run: LedgerEvent[]): Promise<void> {
+    const prepared = await this.prepare(run);
+    if (prepared.length === 0) return;
+    const call = toBatchCall(prepared);
+
+    let gas: bigint;
+    try {
+      gas = await this.client.estimateGas(call);
+    } catch (error) {
+      const revert = this.client.decodeRevert((error as { cause?: unknown }).cause ?? error);
+      if (!revert) throw error;
+      await this.handleRevert(prepared, revert.name, revert.index, revert.args);
+      return;
+    }
+
+    const nonce = this.nextNonce ?? (await this.client.pendingNonce());
+    const signedTx = await this.client.signTransaction(call, nonce, (gas * 12n) / 10n);
+    const sent = prepared.map((e) => ({
+      ...withState(e, "submitted", signedTx.hash),
+      txHash: signedTx.hash,
+      attempts: e.attempts + 1,
+    }));
+    // Written before broadcasting, so that after a crash the node knows to look for this transaction.
+    await this.store.update(sent);
+    await this.client.broadcast(signedTx.raw);
+    this.nextNonce = nonce + 1;
+    this.options.metrics.batchSize.observe(sent.length);
+
+    const receipt = await this.client.provider
+      .waitForTransaction(signedTx.hash, 1, this.options.receiptTimeoutMs)
+      .catch((error: unknown) => {
+        throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for ${signedTx.hash}`, undefined, { cause: error });
+      });
+    if (!receipt) throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for ${signedTx.hash} in time`);
+    if (receipt.status !== 1) {
+      // The state moved between estimate and mining (another node's milestone): sign afresh next pass.
+      await this.store.update(sent.map((e) => withState(e, "accepted", `transaction ${signedTx.hash} reverted`)));
+      return;
+    }
+    await this.markRecorded(sent, receipt);
+    this.runLimit = this.options.batchSize;
+  }
+
+  /**
+   * Signs the run: each node-signed milestone extends the head it reads now (or the previous milestone of the same
+   * consignment in this run). Events that were sent before are first looked up in the logs.
+   */
+  private async prepare(run: LedgerEvent[]): Promise<LedgerEvent[]> {
+    const heads = new Map<string, string>();
+    const prepared: LedgerEvent[] = [];
+    const recordedAlready: LedgerEvent[] = [];
+    for (const event of run) {
+      const id = event.consignmentId;
+      if (event.type !== "registration" && !heads.has(id)) {
+        // Read the head before looking at logs: an old transaction landing in between then makes this one stale.
+        heads.set(id, (await this.client.readConsignment(id))?.head ?? "0x" + "00".repeat(32));
+      }
+      if (event.attempts > 0 || event.txHash) {
+        const found = await this.client.findRecorded(id, event.payloadHash, this.client.deployment.deploymentBlock);
+        if (found) {
+          recordedAlready.push({ ...withState(event, "recorded", "found in the chain's logs"), ...found });
+          continue;
+        }
+      }
+      if (event.clientSigned) {
+        prepared.push(withState(event, "signed"));
+        heads.set(id, event.digest!);
+        continue;
+      }
+      const wallet = this.options.signerOf(event.organizationId);
+      if (!wallet) {
+        await this.reject(
+          event,
+          "ORGANIZATION_NOT_HOSTED",
+          undefined,
+          "this node no longer holds a signer key for the organization",
+        );
+        continue;
+      }
+      const signed = await signEvent(this.client, event, wallet, heads.get(id));
+      heads.set(id, signed.digest!);
+      prepared.push(signed);
+    }
+    if (recordedAlready.length) await this.finishRecorded(recordedAlready);
+    if (prepared.length) await this.store.update(prepared);
+    return prepared;
+  }
+
+  private async handleRevert(
+    prepared: LedgerEvent[],
+    name: string,
+    index: number | undefined,
+    args: unknown[],
+  ): Promise<void> {
+    if (name === "EnforcedPause") {
+      throw new LedgerError("CHAIN_UNAVAILABLE", "the ledger is paused by governance; waiting", { rule: name });
+    }
+    if (index === undefined || index >= prepared.length) {
+      if (prepared.length > 1) {
+        // The error does not say which item: split the batch until a run of one shows it.
+        this.runLimit = Math.max(1, Math.floor(prepared.length / 2));
+        await this.store.update(prepared.map((e) => withState(e, "accepted", `batch refused with ${name}; splitting`)));
+        return;
+      }
+      index = 0;
+    }
+    const bad = prepared[index];
+    const rest = prepared
+      .filter((_, i) => i !== index)
+      .map((e) => withState(e, "accepted", "batch retried without a refused item"));
+    const signingAgainHelps =
+      !bad.clientSigned &&
+      bad.attempts < MAX_STALE_RETRIES &&
+      // Another node moved the consignment, or this node rotated the organization's key, since it was signed.
+      (name === "StaleHead" ||
+        (name === "SignerKeyRevoked" &&
+          this.options.signerOf(bad.organizationId)?.address.toLowerCase() !== bad.signature?.signer.toLowerCase()));
+    if (signingAgainHelps) {
+      await this.store.update([
+        ...rest,
+        { ...withState(bad, "accepted", `${name}; signing again`), attempts: bad.attempts + 1 },
+      ]);
+      return;
+    }
+    await this.store.update(rest);
+    await this.reject(
+      bad,
+      codeOfContractError(name),
+      name,
+      `the contract refused it with ${name}(${args.map(String).join(", ")})`,
+    );
+  }
+
+  private async reject(event: LedgerEvent, code: string, rule: string | undefined, message: string): Promise<void> {
+    const rejected = { ...withState(event, "rejected", code), rejection: { code, rule, message } };
+    await this.store.update([rejected]);
+    this.options.metrics.rejected.inc({ code });
+    this.options.logger.warn({ eventKey: event.key, code, rule }, "the chain refused an event");
+  }
+
+  private async markRecorded(
+    events: LedgerEvent[],
+    receipt: {
+      hash: string;
+      blockNumber: number;
+      blockHash: string;
+      gasUsed: bigint;
+      logs: readonly { address: string; index: number }[];
+    },
+  ): Promise<void> {
+    const ours = receipt.logs.filter((l) => l.address.toLowerCase() === this.client.deployment.address.toLowerCase());
+    // One log per item, in item order; anything else in the receipt would mean a different contract version.
+    const recorded = events.map((e, i) => ({
+      ...withState(e, "recorded", receipt.hash),
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+      blockHash: receipt.blockHash,
+      logIndex: ours[i]?.index,
+    }));
+    this.options.metrics.gasPerMilestone.observe(Number(receipt.gasUsed) / events.length);
+    await this.finishRecorded(recorded);
+  }
+
+  private async finishRecorded(recorded: LedgerEvent[]): Promise<void> {
+    await this.store.update(recorded);
+    const now = Date.now();
+    for (const e of recorded) {
+      this.options.metrics.recorded.inc({ type: e.type });
+      this.options.metrics.submitLatency.observe((now - Date.parse(e.history[0].at)) / 1000);
+    }
+    this.state.lastRecordedAt = new Date().toISOString();
+    this.options.onRecorded?.(recorded);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+}
+
+/** The leading events that go in one transaction: same entry point, and a correction alone. */
+export function leadingRun(events: LedgerEvent[]): LedgerEvent[] {
+  const first = events[0];
+  if (first.type === "correction") return [first];
+  const run: LedgerEvent[] = [];
+  for (const e of events) {
+    if (e.type !== first.type) break;
+    run.push(e);
+  }
+  return run;
+}
+
+async function signEvent(
+  client: LedgerClient,
+  event: LedgerEvent,
+  wallet: Wallet,
+  head: string | undefined,
+): Promise<LedgerEvent> {
+  const deployment = { chainId: client.deployment.chainId, address: client.deployment.address };
+  let signature: SignerSignature;
+  let digest: string;
+  let prevHash: string | undefined;
+  if (event.type === "registration") {
+    const typed = toRegistrationTypedData(deployment, registrationStructOf(event));
+    [signature, digest] = [await signTypedData(wallet, typed), typedDataDigest(typed)];
+  } else if (event.type === "correction") {
+    prevHash = head!;
+    const typed = toCorrectionTypedData(deployment, correctionStructOf(event, prevHash));
+    [signature, digest] = [await signTypedData(wallet, typed), typedDataDigest(typed)];
+  } else {
+    prevHash = head!;
+    const typed = toMilestoneTypedData(deployment, milestoneStructOf(event, prevHash));
+    [signature, digest] = [await signTypedData(wallet, typed), typedDataDigest(typed)];
+  }
+  return { ...withState(event, "signed"), signature, digest, ...(prevHash ? { prevHash } : {}) };
+}
+
+export function registrationStructOf(event: LedgerEvent): RegistrationStruct {
+  const r = event.registration!;
+  return {
+    referenceHash: r.referenceHash,
+    consignor: r.consignor,
+    consignee: r.consignee,
+    originCountry: toCountryBytes(r.originCountry),
+    destinationCountry: toCountryBytes(r.destinationCountry),
+    flags: r.flags,
+    location: toLocationBytes(event.location),
+    occurredAt: event.occurredAt,
+    payloadHash: event.payloadHash,
+  };
+}
+
+export function milestoneStructOf(event: LedgerEvent, prevHash: string): MilestoneStruct {
+  return {
+    consignmentId: event.consignmentId,
+    kind: event.kind,
+    location: toLocationBytes(event.location),
+    occurredAt: event.occurredAt,
+    payloadHash: event.payloadHash,
+    prevHash,
+  };
+}
+
+export function correctionStructOf(event: LedgerEvent, prevHash: string): CorrectionStruct {
+  return {
+    consignmentId: event.consignmentId,
+    correctedIndex: event.correctedIndex!,
+    location: toLocationBytes(event.location),
+    occurredAt: event.occurredAt,
+    payloadHash: event.payloadHash,
+    prevHash,
+  };
+}
+
+function toBatchCall(events: LedgerEvent[]): BatchCall {
+  const signatures = events.map((e) => e.signature!);
+  switch (events[0].type) {
+    case "registration":
+      return { type: "registrations", items: events.map(registrationStructOf), signatures };
+    case "correction":
+      return {
+        type: "correction",
+        items: [correctionStructOf(events[0], events[0].prevHash!)],
+        signatures: [signatures[0]],
+      };
+    case "milestone":
+      return { type: "milestones", items: events.map((e) => milestoneStructOf(e, e.prevHash!)), signatures };
+  }
+}

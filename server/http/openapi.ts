@@ -1,0 +1,154 @@
+/**
+ * GET /openapi.json: an OpenAPI 3.1 description generated from the same zod schemas that validate requests.
+ */
+import { z } from "zod";
+import type { ZodType } from "zod";
+import { ERROR_CODES } from "../errors";
+import { batchRequestSchema, milestoneRequestSchema, registrationRequestSchema } from "../domain/milestoneRequests";
+import {
+  acceptedResponseSchema,
+  errorResponseSchema,
+  hostOrganizationSchema,
+  issueApiKeySchema,
+  revokeSignerSchema,
+  rotateSignerSchema,
+} from "./schemas";
+
+const json = (schema: ZodType, io: "input" | "output" = "input") => ({
+  "application/json": { schema: z.toJSONSchema(schema, { io, unrepresentable: "any" }) },
+});
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description: Object.entries(ERROR_CODES)
+          .filter(([, v]) => v.status === status)
+          .map(([code]) => code)
+          .join(", "),
+        content: json(errorResponseSchema, "output"),
+      },
+    ]),
+  );
+
+const secured = [{ apiKey: [] }];
+
+function post(summary: string, body: ZodType, accepted: ZodType | null, statuses: number[]) {
+  return {
+    summary,
+    security: secured,
+    requestBody: { required: true, content: json(body) },
+    responses: {
+      ...(accepted
+        ? { "202": { description: "Durably accepted", content: json(accepted, "output") } }
+        : { "200": { description: "Done" } }),
+      ...errors(...statuses),
+    },
+  };
+}
+
+export function openApiDocument(version: string) {
+  const ingestErrors = [400, 401, 403, 409, 413, 415, 422, 503];
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Consignment Ledger node",
+      version,
+      description:
+        "Ingest of signed consignment milestones, anchored on a permissioned EVM chain. Every error body is " +
+        "{ error: { code, message, details } }; the codes are listed under each status.",
+    },
+    components: {
+      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "clk_<keyId>_<secret>" } },
+    },
+    paths: {
+      "/v1/consignments": {
+        post: post(
+          "Register a consignment (its first signed milestone)",
+          registrationRequestSchema,
+          acceptedResponseSchema,
+          ingestErrors,
+        ),
+      },
+      "/v1/consignments/{consignmentId}/milestones": {
+        post: {
+          ...post("Post one milestone", milestoneRequestSchema, acceptedResponseSchema, ingestErrors),
+          parameters: [
+            {
+              name: "consignmentId",
+              in: "path",
+              required: true,
+              schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" },
+            },
+          ],
+        },
+      },
+      "/v1/milestones:batch": {
+        post: post(
+          "Post up to 1,000 milestones, accepted all or none",
+          batchRequestSchema,
+          z.object({ milestones: z.array(acceptedResponseSchema) }),
+          ingestErrors,
+        ),
+      },
+      "/v1/milestones/{eventId}": {
+        get: {
+          summary: "An event's lifecycle: accepted, signed, submitted, recorded or rejected",
+          security: secured,
+          parameters: [{ name: "eventId", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": { description: "The event" }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      "/v1/admin/organizations": {
+        get: {
+          summary: "Organizations hosted on this node",
+          security: secured,
+          responses: { "200": { description: "List" }, ...errors(401, 403) },
+        },
+        post: post(
+          "Host an organization: register it on chain if new, create its signer key",
+          hostOrganizationSchema,
+          null,
+          [400, 401, 403, 404, 422, 503],
+        ),
+      },
+      "/v1/admin/organizations/{organizationId}/signers": {
+        post: post("Rotate the organization's signer key", rotateSignerSchema, null, [400, 401, 403, 404, 422, 503]),
+      },
+      "/v1/admin/organizations/{organizationId}/signers/{address}/revoke": {
+        post: post(
+          "Revoke a signer key, optionally declaring when it was compromised",
+          revokeSignerSchema,
+          null,
+          [400, 401, 403, 404, 422, 503],
+        ),
+      },
+      "/v1/admin/api-keys": {
+        get: {
+          summary: "API keys (never their secrets)",
+          security: secured,
+          responses: { "200": { description: "List" }, ...errors(401, 403) },
+        },
+        post: post("Issue an API key; its token is shown once", issueApiKeySchema, null, [400, 401, 403, 404]),
+      },
+      "/v1/admin/api-keys/{keyId}": {
+        delete: {
+          summary: "Revoke an API key",
+          security: secured,
+          responses: { "200": { description: "Revoked" }, ...errors(401, 403, 404) },
+        },
+      },
+      "/healthz": { get: { summary: "The process is up", responses: { "200": { description: "ok" } } } },
+      "/readyz": {
+        get: {
+          summary: "Store, chain and submitter lag",
+          responses: { "200": { description: "ready" }, "503": { description: "not ready, with the reasons" } },
+        },
+      },
+      "/metrics": {
+        get: { summary: "Prometheus metrics", responses: { "200": { description: "text/plain exposition" } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * Wiring, in one place: store, chain (embedded anvil or an external network), keys, submitter, HTTP. Everything
+ * below gets its dependencies passed in.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { JsonRpcProvider, Wallet } from "ethers";
+import type { Logger } from "pino";
+import type { NodeConfig } from "./config";
+import { LedgerError } from "./errors";
+import { createLogger } from "./telemetry/logger";
+import { createMetrics } from "./telemetry/metrics";
+import { LedgerStore } from "./storage/ledgerStore";
+import type { HostedOrganization } from "./storage/ledgerStore";
+import { launchLocalChain, localProvider, ANVIL_DEPLOYER_KEY, ANVIL_RELAYER_KEY } from "./chain/localChain";
+import type { LocalChain } from "./chain/localChain";
+import { deployConsignmentLedger, readDeploymentRecord, writeDeploymentRecord } from "./chain/ledgerDeployment";
+import type { DeploymentRecord } from "./chain/ledgerDeployment";
+import { LedgerClient } from "./chain/ledgerClient";
+import { ChainStateReader } from "./chain/chainStateReader";
+import { Governance } from "./chain/governance";
+import { SignerVault, resolveKeystorePassphrase } from "./chain/signerVault";
+import { Submitter } from "./chain/submitter";
+import { Administration } from "./domain/administration";
+import { acceptEvents } from "./domain/ingest";
+import type { IngestItem } from "./domain/ingest";
+import { createHttpApp } from "./http/app";
+import type { Readiness } from "./http/app";
+
+export const NODE_VERSION = "0.1.0";
+
+export interface RunningNode {
+  url: string;
+  port: number;
+  deployment: DeploymentRecord;
+  store: LedgerStore;
+  client: LedgerClient;
+  submitter: Submitter;
+  chain?: LocalChain;
+  /** Shown on the first start only. */
+  bootstrapToken?: string;
+  logger: Logger;
+  stop(options?: { keepChain?: boolean }): Promise<void>;
+}
+
+export async function startLedgerNode(
+  config: NodeConfig,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningNode> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const metrics = createMetrics();
+  const store = new LedgerStore(join(config.dataDir, "store"));
+  await store.open().catch((error: unknown) => {
+    throw new Error(`cannot open the store in ${join(config.dataDir, "store")}: ${causeOf(error)}`);
+  });
+
+  let chain: LocalChain | undefined;
+  let stopping = false;
+  let server: Server | undefined;
+  let submitter: Submitter | undefined;
+  try {
+    const connected = await connectChain(config, logger);
+    chain = connected.chain;
+    const { provider, relayer, governor, deployment } = connected;
+
+    const passphrase = resolveKeystorePassphrase({
+      passphrase: config.keystorePassphrase,
+      passphraseFile: config.keystorePassphraseFile,
+      dataDir: config.dataDir,
+      embedded: config.chain.mode === "embedded",
+    });
+    const vault = new SignerVault(join(config.dataDir, "keys"), passphrase, config.keystoreScryptN);
+    const hosted = new Map<number, HostedOrganization>();
+    const reloadHosted = async () => {
+      const organizations = await store.listOrganizations();
+      await vault.unlock(organizations);
+      hosted.clear();
+      for (const org of organizations) hosted.set(org.id, org);
+    };
+    await reloadHosted();
+
+    const client = new LedgerClient(provider, deployment, relayer);
+    const reader = new ChainStateReader(client, (id) => store.pendingFor(id));
+    const governance = new Governance(deployment, governor);
+    const administration = new Administration({
+      governance,
+      readOrganization: (id) => client.readOrganization(id),
+      createSignerKey: (id) => vault.create(id),
+      store,
+      changed: () => {
+        reader.invalidate();
+        void reloadHosted().catch((error: unknown) =>
+          logger.error({ err: error }, "reloading hosted organizations failed"),
+        );
+      },
+    });
+    const activeSigner = (organizationId: number) => vault.activeSigner(hosted.get(organizationId));
+
+    submitter = new Submitter(store, client, {
+      batchSize: config.batchSize,
+      batchWaitMs: config.batchWaitMs,
+      receiptTimeoutMs: config.receiptTimeoutMs,
+      logger,
+      metrics,
+      signerOf: activeSigner,
+    });
+    const reconciled = await submitter.reconcile(deployment.deploymentBlock);
+    logger.info({ ...reconciled, pending: store.pendingCount }, "reconciled the store with the chain");
+    submitter.start();
+
+    const bootstrapToken = await bootstrapAdminKey(config, store, administration);
+
+    const running = submitter;
+    const app = createHttpApp({
+      version: NODE_VERSION,
+      logger,
+      metrics,
+      store,
+      maxBodyBytes: config.maxBodyBytes,
+      administration,
+      isShuttingDown: () => stopping,
+      ingest: async (organizationId: number, items: IngestItem[]) => {
+        const responses = await acceptEvents(
+          {
+            idempotencyRecord: (key) => store.idempotencyRecord(key),
+            snapshot: (needs) => reader.snapshot(needs),
+            activeSignerOf: (id) => activeSigner(id)?.address,
+            nextSeq: () => store.nextSeq(),
+            accept: async (events, idempotency) => {
+              await store.accept(events, idempotency);
+              for (const e of events) metrics.accepted.inc({ type: e.type });
+            },
+          },
+          {
+            organizationId,
+            deployment: { chainId: deployment.chainId, address: deployment.address },
+            nowSeconds: Math.floor(Date.now() / 1000),
+            maxClockSkewSeconds: config.maxClockSkewSeconds,
+            maxEventAgeSeconds: config.maxEventAgeSeconds,
+          },
+          items,
+        );
+        running.wake();
+        return responses;
+      },
+      readiness: () => readiness(store, client, running, config.readyMaxLagSeconds),
+    });
+
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once("error", reject);
+    });
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    const url = `http://${config.host}:${port}`;
+    logger.info(
+      { url, chain: config.chain.mode, contract: deployment.address, chainId: deployment.chainId },
+      "ledger node listening",
+    );
+
+    const liveServer = server;
+    return {
+      url,
+      port,
+      deployment,
+      store,
+      client,
+      submitter: running,
+      chain,
+      bootstrapToken,
+      logger,
+      async stop(options = {}) {
+        if (stopping) return;
+        stopping = true;
+        logger.info("shutting down: no new requests, draining the submitter");
+        await closeServer(liveServer, config.shutdownTimeoutMs);
+        await withTimeout(running.stop(), config.shutdownTimeoutMs);
+        await store.close();
+        if (chain && !options.keepChain) await chain.stop();
+        provider.destroy();
+        logger.info("stopped");
+      },
+    };
+  } catch (error) {
+    stopping = true;
+    await submitter?.stop().catch(() => undefined);
+    server?.close();
+    await store.close().catch(() => undefined);
+    await chain?.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+interface ConnectedChain {
+  chain?: LocalChain;
+  provider: JsonRpcProvider;
+  relayer: Wallet;
+  governor?: Wallet;
+  deployment: DeploymentRecord;
+}
+
+async function connectChain(config: NodeConfig, logger: Logger): Promise<ConnectedChain> {
+  if (config.chain.mode === "external") {
+    const { rpcUrl, chainId, deploymentFile, relayerKey, governorKey } = config.chain;
+    const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
+    const actual = await provider.send("eth_chainId", []).catch((error: unknown) => {
+      throw new Error(`the chain at CHAIN_RPC_URL ${rpcUrl} does not answer: ${causeOf(error)}`);
+    });
+    if (Number(BigInt(actual)) !== chainId)
+      throw new Error(`invalid setting CHAIN_ID: the chain at CHAIN_RPC_URL says ${Number(BigInt(actual))}`);
+    if (!existsSync(deploymentFile))
+      throw new Error(`invalid setting DEPLOYMENT_FILE: ${deploymentFile} does not exist (run npm run deploy)`);
+    const deployment = readDeploymentRecord(deploymentFile);
+    if ((await provider.getCode(deployment.address)) === "0x") {
+      throw new Error(`invalid setting DEPLOYMENT_FILE: no contract at ${deployment.address} on chain ${chainId}`);
+    }
+    return {
+      provider,
+      relayer: new Wallet(relayerKey, provider),
+      governor: governorKey ? new Wallet(governorKey, provider) : undefined,
+      deployment,
+    };
+  }
+
+  const chain = await launchLocalChain({
+    dataDir: config.dataDir,
+    port: config.chain.port,
+    blockTime: config.chain.blockTime,
+    logger,
+  });
+  const provider = localProvider(chain.rpcUrl, chain.chainId);
+  const deployer = new Wallet(ANVIL_DEPLOYER_KEY, provider);
+  const relayer = new Wallet(ANVIL_RELAYER_KEY, provider);
+  const file = config.chain.deploymentFile;
+  let deployment = existsSync(file) ? readDeploymentRecord(file) : undefined;
+  if (!deployment || deployment.chainId !== chain.chainId || (await provider.getCode(deployment.address)) === "0x") {
+    deployment = await deployConsignmentLedger(deployer, {
+      network: "local",
+      admin: deployer.address,
+      adminTransferDelay: 0,
+    });
+    writeDeploymentRecord(file, deployment);
+    logger.info({ address: deployment.address, file }, "deployed ConsignmentLedger to the local chain");
+  }
+  writeDeploymentRecord(join(config.dataDir, "deployment.json"), deployment);
+  return { chain, provider, relayer, governor: deployer, deployment };
+}
+
+async function bootstrapAdminKey(
+  config: NodeConfig,
+  store: LedgerStore,
+  administration: Administration,
+): Promise<string | undefined> {
+  if (await store.getMeta<boolean>("bootstrapped")) return undefined;
+  const { token } = await administration.issueApiKey(0, "admin", "bootstrap admin key");
+  // Kept beside the data, readable by its owner only, so the admin CLI can find it on a local node.
+  writeFileSync(join(config.dataDir, "bootstrap-admin-key"), token + "\n", { mode: 0o600 });
+  await store.putMeta("bootstrapped", true);
+  return token;
+}
+
+async function readiness(
+  store: LedgerStore,
+  client: LedgerClient,
+  submitter: Submitter,
+  maxLagSeconds: number,
+): Promise<Readiness> {
+  const checks: Readiness["checks"] = {};
+  try {
+    await store.ping();
+    checks.store = { ok: true, pending: store.pendingCount };
+  } catch (error) {
+    checks.store = { ok: false, error: causeOf(error) };
+  }
+  try {
+    checks.chain = { ok: true, blockNumber: await withTimeout(client.blockNumber(), 2_000) };
+  } catch (error) {
+    checks.chain = { ok: false, error: causeOf(error) };
+  }
+  const status = submitter.status();
+  const oldest = status.oldestPendingAcceptedAt ? Date.parse(status.oldestPendingAcceptedAt) : undefined;
+  const lagSeconds = oldest ? Math.round((Date.now() - oldest) / 1000) : 0;
+  checks.submitter = {
+    ok: status.running && lagSeconds <= maxLagSeconds,
+    lagSeconds,
+    maxLagSeconds,
+    pending: store.pendingCount,
+    lastError: status.lastError,
+    lastRecordedAt: status.lastRecordedAt,
+  };
+  return { ready: Object.values(checks).every((c) => c.ok), checks };
+}
+
+function closeServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new LedgerError("CHAIN_UNAVAILABLE", `timed out after ${ms} ms`)), ms)),
+      ),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: unknown })?.cause;
+  const message = (error as Error)?.message ?? String(error);
+  return cause instanceof Error ? `${message} (${cause.message})` : message;
+}

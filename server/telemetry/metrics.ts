@@ -1,0 +1,61 @@
+/**
+ * Prometheus metrics (prom-client), served at GET /metrics. One registry per node, so tests can run several.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export type LedgerMetrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    accepted: new Counter({
+      name: "ledger_events_accepted_total",
+      help: "Events durably accepted",
+      registers: [registry],
+      labelNames: ["type"] as const,
+    }),
+    recorded: new Counter({
+      name: "ledger_events_recorded_total",
+      help: "Events recorded on chain",
+      registers: [registry],
+      labelNames: ["type"] as const,
+    }),
+    rejected: new Counter({
+      name: "ledger_events_rejected_total",
+      help: "Events the chain refused",
+      registers: [registry],
+      labelNames: ["code"] as const,
+    }),
+    outboxDepth: new Gauge({
+      name: "ledger_outbox_depth",
+      help: "Events accepted but not yet recorded or rejected",
+      registers: [registry],
+    }),
+    submitLatency: new Histogram({
+      name: "ledger_accept_to_record_seconds",
+      help: "Seconds from accepted to recorded",
+      registers: [registry],
+      buckets: [0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300],
+    }),
+    gasPerMilestone: new Histogram({
+      name: "ledger_gas_per_event",
+      help: "Gas used per event in a recorded batch",
+      registers: [registry],
+      buckets: [20_000, 25_000, 30_000, 40_000, 60_000, 100_000, 200_000],
+    }),
+    batchSize: new Histogram({
+      name: "ledger_batch_size",
+      help: "Events per submitted transaction",
+      registers: [registry],
+      buckets: [1, 5, 10, 25, 50, 100, 200, 500],
+    }),
+    httpErrors: new Counter({
+      name: "ledger_http_errors_total",
+      help: "Error responses by code",
+      registers: [registry],
+      labelNames: ["code"] as const,
+    }),
+  };
+}

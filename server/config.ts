@@ -23,7 +23,7 @@ const environmentSchema = z
     GOVERNOR_KEY: hexKey.optional(),
 
     EMBEDDED_CHAIN_PORT: port.default(8545),
-    EMBEDDED_BLOCK_TIME: positiveInt.default(1),
+    EMBEDDED_BLOCK_TIME: z.coerce.number().int().min(0).default(1), // 0: a block per transaction (tests)
 
     KEYSTORE_PASSPHRASE: z.string().min(12, "must be at least 12 characters").optional(),
     KEYSTORE_PASSPHRASE_FILE: z.string().min(1).optional(),

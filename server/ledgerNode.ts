@@ -203,7 +203,7 @@ interface ConnectedChain {
 async function connectChain(config: NodeConfig, logger: Logger): Promise<ConnectedChain> {
   if (config.chain.mode === "external") {
     const { rpcUrl, chainId, deploymentFile, relayerKey, governorKey } = config.chain;
-    const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true });
+    const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, cacheTimeout: -1 });
     const actual = await provider.send("eth_chainId", []).catch((error: unknown) => {
       throw new Error(`the chain at CHAIN_RPC_URL ${rpcUrl} does not answer: ${causeOf(error)}`);
     });

@@ -1,7 +1,8 @@
 /**
  * Reads what the rules need from the chain, and overlays this node's pending events on each consignment. Signer
  * keys and organizations change rarely and are cached for a short time; consignments are read fresh, because
- * other nodes move them.
+ * other nodes move them. While the chain does not answer, the last values read stand in, so the node keeps
+ * accepting for what it has seen; what it has never seen gets CHAIN_UNAVAILABLE.
  */
 import type { LedgerClient } from "./ledgerClient";
 import type { ConsignmentRecord, LedgerView, OrganizationRecord, SignerKeyRecord } from "../domain/ledgerRules";
@@ -17,6 +18,7 @@ export class ChainStateReader {
   private readonly organizations = new Map<number, Cached<OrganizationRecord | undefined>>();
   private readonly signerKeys = new Map<string, Cached<SignerKeyRecord | undefined>>();
   private paused: Cached<boolean> | undefined;
+  private readonly lastConsignments = new Map<string, ConsignmentRecord | undefined>();
 
   constructor(
     private readonly client: LedgerClient,
@@ -26,9 +28,9 @@ export class ChainStateReader {
 
   /** Forgets cached organizations and keys, after this node changed them. */
   invalidate(): void {
-    this.organizations.clear();
-    this.signerKeys.clear();
-    this.paused = undefined;
+    // Expire rather than drop, so the last values can still stand in while the chain is away.
+    for (const entry of [...this.organizations.values(), ...this.signerKeys.values()]) entry.at = 0;
+    if (this.paused) this.paused.at = 0;
   }
 
   async snapshot(needs: {
@@ -45,7 +47,9 @@ export class ChainStateReader {
     const consignments = new Map<string, ConsignmentRecord | undefined>();
     await Promise.all(
       needs.consignmentIds.map(async (id) => {
-        const chain = await this.client.readConsignment(id);
+        const chain = await this.fallback(this.lastConsignments, id.toLowerCase(), () =>
+          this.client.readConsignment(id),
+        );
         consignments.set(id.toLowerCase(), projectConsignment(chain, this.pendingFor(id)));
       }),
     );
@@ -68,15 +72,35 @@ export class ChainStateReader {
 
   private async isPaused(): Promise<boolean> {
     if (this.paused && Date.now() - this.paused.at < this.ttlMs) return this.paused.value;
-    this.paused = { value: await this.client.paused(), at: Date.now() };
+    try {
+      this.paused = { value: await this.client.paused(), at: Date.now() };
+    } catch (error) {
+      if (!this.paused) throw error;
+    }
     return this.paused.value;
   }
 
   private async cached<K, T>(map: Map<K, Cached<T>>, key: K, read: () => Promise<T>): Promise<T> {
     const hit = map.get(key);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
-    const value = await read();
-    map.set(key, { value, at: Date.now() });
-    return value;
+    try {
+      const value = await read();
+      map.set(key, { value, at: Date.now() });
+      return value;
+    } catch (error) {
+      if (hit) return hit.value;
+      throw error;
+    }
+  }
+
+  private async fallback<K, T>(last: Map<K, T>, key: K, read: () => Promise<T>): Promise<T> {
+    try {
+      const value = await read();
+      last.set(key, value);
+      return value;
+    } catch (error) {
+      if (last.has(key)) return last.get(key) as T;
+      throw error;
+    }
   }
 }

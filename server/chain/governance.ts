@@ -63,7 +63,8 @@ export class Governance {
     );
     this.queue = run.catch(() => undefined);
     return run.catch((cause: unknown) => {
-      const decoded = ledger.interface.parseError((cause as { data?: string }).data ?? "0x");
+      const data = (cause as { data?: unknown }).data;
+      const decoded = typeof data === "string" && data.length >= 10 ? ledger.interface.parseError(data) : null;
       if (decoded) {
         throw new LedgerError(
           "INVALID_ORGANIZATION",

@@ -81,7 +81,19 @@ export async function startLedgerNode(
     await reloadHosted();
 
     const client = new LedgerClient(provider, deployment, relayer);
-    const reader = new ChainStateReader(client, (id) => store.pendingFor(id));
+    const reader = new ChainStateReader(client, (id) => store.pendingFor(id), {
+      organization: (id) => {
+        const org = hosted.get(id);
+        return org ? { kind: org.kind, country: org.country, active: true, admin: "" } : undefined;
+      },
+      signerKey: (address) => {
+        for (const org of hosted.values()) {
+          const signer = org.signers.find((s) => s.address.toLowerCase() === address.toLowerCase() && !s.revokedAt);
+          if (signer) return { organizationId: org.id, addedAt: 0, revokedAt: 0, compromisedAt: 0 };
+        }
+        return undefined;
+      },
+    });
     const governance = new Governance(deployment, governor);
     const administration = new Administration({
       governance,
@@ -104,6 +116,7 @@ export async function startLedgerNode(
       logger,
       metrics,
       signerOf: activeSigner,
+      onRecorded: (events) => reader.noteRecorded(events),
     });
     const reconciled = await submitter.reconcile(deployment.deploymentBlock);
     logger.info({ ...reconciled, pending: store.pendingCount }, "reconciled the store with the chain");
@@ -175,7 +188,9 @@ export async function startLedgerNode(
         stopping = true;
         logger.info("shutting down: no new requests, draining the submitter");
         await closeServer(liveServer, config.shutdownTimeoutMs);
-        await withTimeout(running.stop(), config.shutdownTimeoutMs);
+        await withTimeout(running.stop(), config.shutdownTimeoutMs).catch((error: unknown) =>
+          logger.warn({ err: error }, "the submitter did not stop in time; what it sent is resolved on the next start"),
+        );
         await store.close();
         if (chain && !options.keepChain) await chain.stop();
         provider.destroy();

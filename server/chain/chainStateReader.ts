@@ -7,7 +7,7 @@
 import type { LedgerClient } from "./ledgerClient";
 import type { ConsignmentRecord, LedgerView, OrganizationRecord, SignerKeyRecord } from "../domain/ledgerRules";
 import type { LedgerEvent } from "../domain/ledgerEvent";
-import { projectConsignment } from "../domain/consignmentProjection";
+import { applyEvent, projectConsignment } from "../domain/consignmentProjection";
 
 interface Cached<T> {
   value: T;
@@ -23,6 +23,11 @@ export class ChainStateReader {
   constructor(
     private readonly client: LedgerClient,
     private readonly pendingFor: (consignmentId: string) => readonly LedgerEvent[],
+    /** What this node knows without the chain (its own organizations and keys), for when the chain is away. */
+    private readonly local: {
+      organization(id: number): OrganizationRecord | undefined;
+      signerKey(address: string): SignerKeyRecord | undefined;
+    } = { organization: () => undefined, signerKey: () => undefined },
     private readonly ttlMs = 2_000,
   ) {}
 
@@ -31,6 +36,14 @@ export class ChainStateReader {
     // Expire rather than drop, so the last values can still stand in while the chain is away.
     for (const entry of [...this.organizations.values(), ...this.signerKeys.values()]) entry.at = 0;
     if (this.paused) this.paused.at = 0;
+  }
+
+  /** The node recorded these: the last known chain state moves with them, for when the chain is away. */
+  noteRecorded(events: readonly LedgerEvent[]): void {
+    for (const event of events) {
+      const id = event.consignmentId.toLowerCase();
+      this.lastConsignments.set(id, applyEvent(this.lastConsignments.get(id), event));
+    }
   }
 
   async snapshot(needs: {
@@ -63,11 +76,21 @@ export class ChainStateReader {
   }
 
   async organization(id: number): Promise<OrganizationRecord | undefined> {
-    return this.cached(this.organizations, id, () => this.client.readOrganization(id));
+    return this.cached(
+      this.organizations,
+      id,
+      () => this.client.readOrganization(id),
+      () => this.local.organization(id),
+    );
   }
 
   async signerKey(signer: string): Promise<SignerKeyRecord | undefined> {
-    return this.cached(this.signerKeys, signer.toLowerCase(), () => this.client.readSignerKey(signer));
+    return this.cached(
+      this.signerKeys,
+      signer.toLowerCase(),
+      () => this.client.readSignerKey(signer),
+      () => this.local.signerKey(signer),
+    );
   }
 
   private async isPaused(): Promise<boolean> {
@@ -80,7 +103,12 @@ export class ChainStateReader {
     return this.paused.value;
   }
 
-  private async cached<K, T>(map: Map<K, Cached<T>>, key: K, read: () => Promise<T>): Promise<T> {
+  private async cached<K, T>(
+    map: Map<K, Cached<T>>,
+    key: K,
+    read: () => Promise<T>,
+    local: () => T | undefined,
+  ): Promise<T> {
     const hit = map.get(key);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
     try {
@@ -89,6 +117,8 @@ export class ChainStateReader {
       return value;
     } catch (error) {
       if (hit) return hit.value;
+      const known = local();
+      if (known !== undefined) return known;
       throw error;
     }
   }

@@ -51,6 +51,9 @@ const MAX_BACKOFF_MS = 30_000;
 export class Submitter {
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Resolves when stop() is called, to cut short a wait for a receipt: what was sent is resolved on the next start. */
+  private stopped!: Promise<"stopped">;
+  private signalStopped: () => void = () => undefined;
   private wakeUp: (() => void) | undefined;
   private nextNonce: number | undefined;
   /** Halved when a batch reverts without naming its bad item, so the search narrows to it; reset on success. */
@@ -69,6 +72,7 @@ export class Submitter {
     if (this.running) return;
     this.running = true;
     this.state.running = true;
+    this.stopped = new Promise((resolve) => (this.signalStopped = () => resolve("stopped")));
     this.loop = this.run();
   }
 
@@ -76,6 +80,7 @@ export class Submitter {
   async stop(): Promise<void> {
     this.running = false;
     this.state.running = false;
+    this.signalStopped();
     this.wake();
     await this.loop;
   }
@@ -184,10 +189,10 @@ export class Submitter {
         const pending = await this.client.provider.getTransaction(txHash).catch(() => null);
         const sentAt = Date.parse(group[0].history.at(-1)!.at);
         if (pending && Date.now() - sentAt < this.options.receiptTimeoutMs) {
-          const mined = await this.client.provider
-            .waitForTransaction(txHash, 1, this.options.receiptTimeoutMs)
-            .catch(() => null);
-          if (mined && mined.status === 1) await this.markRecorded(group, mined);
+          const mined = await Promise.race([this.receiptOf(txHash), this.stopped]);
+          if (mined !== "stopped" && "receipt" in mined && mined.receipt?.status === 1) {
+            await this.markRecorded(group, mined.receipt);
+          }
           return;
         }
       }
@@ -226,11 +231,15 @@ export class Submitter {
     this.nextNonce = nonce + 1;
     this.options.metrics.batchSize.observe(sent.length);
 
-    const receipt = await this.client.provider
-      .waitForTransaction(signedTx.hash, 1, this.options.receiptTimeoutMs)
-      .catch((error: unknown) => {
-        throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for ${signedTx.hash}`, undefined, { cause: error });
+    const outcome = await Promise.race([this.receiptOf(signedTx.hash), this.stopped]);
+    // Stopping: the transaction is resolved from its stored hash on the next start.
+    if (outcome === "stopped") return;
+    if ("error" in outcome) {
+      throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for ${signedTx.hash}`, undefined, {
+        cause: outcome.error,
       });
+    }
+    const receipt = outcome.receipt;
     if (!receipt) throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for ${signedTx.hash} in time`);
     if (receipt.status !== 1) {
       // The state moved between estimate and mining (another node's milestone): sign afresh next pass.
@@ -370,6 +379,14 @@ export class Submitter {
     }
     this.state.lastRecordedAt = new Date().toISOString();
     this.options.onRecorded?.(recorded);
+  }
+
+  /** Waits for a receipt without ever rejecting, so that losing a race against stop() leaves nothing unhandled. */
+  private receiptOf(txHash: string) {
+    return this.client.provider.waitForTransaction(txHash, 1, this.options.receiptTimeoutMs).then(
+      (receipt) => ({ receipt }),
+      (error: unknown) => ({ error }),
+    );
   }
 
   private sleep(ms: number): Promise<void> {

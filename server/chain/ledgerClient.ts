@@ -157,6 +157,27 @@ export class LedgerClient {
     return this.rpc("read the relayer nonce", () => this.provider.getTransactionCount(this.relayer.address, "pending"));
   }
 
+  /**
+   * Polls for a receipt until it comes, `timeoutMs` passes (null), or `cancelled()` says to stop (null). Polling
+   * ourselves, rather than ethers' waitForTransaction, keeps a chain outage from printing its internal errors.
+   */
+  async waitForReceipt(txHash: string, timeoutMs: number, cancelled: () => boolean, pollMs = 200) {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (Date.now() < deadline && !cancelled()) {
+      try {
+        const receipt = await this.provider.getTransactionReceipt(txHash);
+        if (receipt) return receipt;
+        lastError = undefined;
+      } catch (error) {
+        lastError = error;
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+    if (lastError) throw this.unavailable("read a receipt", lastError);
+    return null;
+  }
+
   async receipt(txHash: string) {
     return this.rpc("read a receipt", () => this.provider.getTransactionReceipt(txHash));
   }

@@ -383,10 +383,12 @@ export class Submitter {
 
   /** Waits for a receipt without ever rejecting, so that losing a race against stop() leaves nothing unhandled. */
   private receiptOf(txHash: string) {
-    return this.client.provider.waitForTransaction(txHash, 1, this.options.receiptTimeoutMs).then(
-      (receipt) => ({ receipt }),
-      (error: unknown) => ({ error }),
-    );
+    return this.client
+      .waitForReceipt(txHash, this.options.receiptTimeoutMs, () => !this.running)
+      .then(
+        (receipt) => ({ receipt }),
+        (error: unknown) => ({ error }),
+      );
   }
 
   private sleep(ms: number): Promise<void> {

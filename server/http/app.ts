@@ -53,6 +53,25 @@ export function createHttpApp(api: NodeApi): express.Express {
   const auth = authenticate(api.store);
   const openapi = openApiDocument(api.version);
 
+  // Access log: who (API key id, never the key), what, how it ended, how long it took.
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      api.logger.info(
+        {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          keyId: req.caller?.keyId,
+          organizationId: req.caller?.organizationId,
+        },
+        "request",
+      );
+    });
+    next();
+  });
+
   app.use((req, res, next) => {
     if (api.isShuttingDown())
       throw new LedgerError("SHUTTING_DOWN", "the node is shutting down; retry against another node or later");

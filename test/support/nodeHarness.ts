@@ -46,9 +46,23 @@ export async function testNodeEnvironment(overrides: Record<string, string> = {}
   };
 }
 
-export async function startTestNode(environment: TestNodeEnvironment): Promise<RunningNode> {
+export async function startTestNode(
+  environment: TestNodeEnvironment,
+  logDestination?: { write(line: string): void },
+): Promise<RunningNode> {
   const config = loadConfig(environment.env);
-  return startLedgerNode(config, createLogger(config.logLevel));
+  return startLedgerNode(config, createLogger(config.logLevel, logDestination));
+}
+
+/** Collects a node's log lines, to check what it writes. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+  get text(): string {
+    return this.lines.join("");
+  }
 }
 
 export function removeDataDir(environment: TestNodeEnvironment): void {

@@ -1,6 +1,13 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { NodeClient, isoNow, removeDataDir, startTestNode, testNodeEnvironment } from "../../support/nodeHarness";
+import {
+  LogCapture,
+  NodeClient,
+  isoNow,
+  removeDataDir,
+  startTestNode,
+  testNodeEnvironment,
+} from "../../support/nodeHarness";
 import type { TestNodeEnvironment } from "../../support/nodeHarness";
 import type { RunningNode } from "../../../server/ledgerNode";
 import { toMilestoneTypedData, typedDataDigest } from "../../../server/domain/eip712";
@@ -21,11 +28,12 @@ describe("ingest routes (real node, LevelDB and anvil)", function () {
   let kenyaCustoms: Member, ugandaCustoms: Member, consignor: Member, consignee: Member, carrier: Member;
   let consignmentId: string;
   let counter = 0;
+  const logs = new LogCapture();
   const nextId = (prefix: string) => `${prefix}-${++counter}`;
 
   before(async function () {
-    environment = await testNodeEnvironment({ MAX_BODY_BYTES: "65536" });
-    node = await startTestNode(environment);
+    environment = await testNodeEnvironment({ MAX_BODY_BYTES: "65536", LOG_LEVEL: "trace" });
+    node = await startTestNode(environment, logs);
     api = new NodeClient(node.url);
     admin = node.bootstrapToken!;
     kenyaCustoms = await api.member(admin, "Customs", "KE", "Kenya Revenue Authority");
@@ -489,6 +497,21 @@ describe("ingest routes (real node, LevelDB and anvil)", function () {
       }));
       const response = await api.request("POST", "/v1/milestones:batch", carrier.token, { milestones: items });
       expect([400, 413]).to.include(response.status);
+    });
+  });
+
+  describe("logs", function () {
+    it("never contain an API key, a signer key or the keystore passphrase", async function () {
+      // A failing request with a key in the header, so that the request is logged at some level.
+      await api.request("POST", "/v1/milestones:batch", carrier.token, "{broken");
+      expect(logs.lines.length).to.be.greaterThan(5);
+      const secrets = [admin, carrier.token, consignor.token, carrier.token.split("_")[2]];
+      const passphrase = (await import("node:fs"))
+        .readFileSync(`${environment.dataDir}/keystore-passphrase`, "utf8")
+        .trim();
+      secrets.push(passphrase);
+      for (const secret of secrets) expect(logs.text).to.not.include(secret);
+      expect(logs.text).to.not.match(/0x[0-9a-f]{64}"?,?\s*"?privateKey/i);
     });
   });
 

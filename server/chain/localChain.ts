@@ -154,7 +154,7 @@ export async function launchLocalChain(options: LocalChainOptions): Promise<Loca
 
 /** A provider that polls quickly: local blocks come every second. */
 export function localProvider(rpcUrl: string, chainId: number): JsonRpcProvider {
-  const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(rpcUrl, chainId, { staticNetwork: true, cacheTimeout: -1 });
   provider.pollingInterval = 200;
   return provider;
 }

@@ -258,12 +258,12 @@ export class Submitter {
     const heads = new Map<string, string>();
     const prepared: LedgerEvent[] = [];
     const recordedAlready: LedgerEvent[] = [];
+    // Read every head before looking at any log: an old transaction landing in between then makes its retry stale.
+    const ids = [...new Set(run.filter((e) => e.type !== "registration").map((e) => e.consignmentId))];
+    const chainHeads = await Promise.all(ids.map(async (id) => (await this.client.readConsignment(id))?.head));
+    ids.forEach((id, i) => heads.set(id, chainHeads[i] ?? "0x" + "00".repeat(32)));
     for (const event of run) {
       const id = event.consignmentId;
-      if (event.type !== "registration" && !heads.has(id)) {
-        // Read the head before looking at logs: an old transaction landing in between then makes this one stale.
-        heads.set(id, (await this.client.readConsignment(id))?.head ?? "0x" + "00".repeat(32));
-      }
       if (event.attempts > 0 || event.txHash) {
         const found = await this.client.findRecorded(id, event.payloadHash, this.client.deployment.deploymentBlock);
         if (found) {

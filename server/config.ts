@@ -24,6 +24,7 @@ const environmentSchema = z
 
     EMBEDDED_CHAIN_PORT: port.default(8545),
     EMBEDDED_BLOCK_TIME: z.coerce.number().int().min(0).default(1), // 0: a block per transaction (tests)
+    EMBEDDED_STATE_INTERVAL: positiveInt.default(1),
 
     KEYSTORE_PASSPHRASE: z.string().min(12, "must be at least 12 characters").optional(),
     KEYSTORE_PASSPHRASE_FILE: z.string().min(1).optional(),
@@ -60,7 +61,7 @@ export interface NodeConfig {
   dataDir: string;
   logLevel: Environment["LOG_LEVEL"];
   chain:
-    | { mode: "embedded"; port: number; blockTime: number; deploymentFile: string }
+    | { mode: "embedded"; port: number; blockTime: number; stateIntervalSeconds: number; deploymentFile: string }
     | {
         mode: "external";
         rpcUrl: string;
@@ -115,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
           mode: "embedded",
           port: e.EMBEDDED_CHAIN_PORT,
           blockTime: e.EMBEDDED_BLOCK_TIME,
+          stateIntervalSeconds: e.EMBEDDED_STATE_INTERVAL,
           deploymentFile: resolve(cwd, e.DEPLOYMENT_FILE ?? "deployments/local.json"),
         },
     keystorePassphrase: e.KEYSTORE_PASSPHRASE,

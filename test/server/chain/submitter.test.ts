@@ -179,4 +179,33 @@ describe("Submitter (real node and anvil)", function () {
       expect(node.bootstrapToken, "no second bootstrap key on restart").to.equal(undefined);
     });
   }
+
+  it("records again, exactly once, what a restarted chain lost with its last blocks", async function () {
+    // State is written only on a graceful stop, so killing anvil loses everything since.
+    const fx = await corridorNode({ EMBEDDED_STATE_INTERVAL: "3600" });
+    let node: RunningNode | undefined = fx.node;
+    track(fx.environment, () => node);
+    await fx.node.stop(); // anvil writes its state: the registration is safe
+    node = await startTestNode(fx.environment);
+    let api = new NodeClient(node.url);
+    const accepted = await api.post(
+      `/v1/consignments/${fx.consignmentId}/milestones`,
+      fx.carrier.token,
+      incident("lost-with-the-chain"),
+    );
+    const before = await api.settled(fx.carrier.token, "lost-with-the-chain");
+    expect(before.state).to.equal("recorded");
+
+    await node.chain!.kill(); // a crash: the block with the milestone is gone
+    await node.stop();
+    node = await startTestNode(fx.environment);
+    api = new NodeClient(node.url);
+    expect(await timesRecorded(node, fx.consignmentId, accepted.body.payloadHash as string)).to.be.oneOf([0, 1]);
+    const after = await api.settled(fx.carrier.token, "lost-with-the-chain");
+    expect(after.state).to.equal("recorded");
+    const states = (after.history as Array<{ state: string; detail?: string }>).map((h) => h.detail ?? h.state);
+    expect(states).to.include("the chain lost the block that recorded it");
+    expect(await timesRecorded(node, fx.consignmentId, accepted.body.payloadHash as string)).to.equal(1);
+    expect((await node.client.readConsignment(fx.consignmentId))?.head).to.equal(after.digest);
+  });
 });

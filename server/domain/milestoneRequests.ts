@@ -58,54 +58,37 @@ export const clientSignatureSchema = z
   })
   .describe("Present when the client signed the milestone itself; the node then only relays it.");
 
-export const milestoneRequestSchema = z
-  .strictObject({
-    eventId: eventIdSchema,
-    kind: z.enum(postableKindNames),
-    location: unLocodeSchema,
-    occurredAt: occurredAtSchema,
-    payload: payloadSchema.default({}),
-    correctedIndex: z
-      .int()
-      .min(0)
-      .max(4_294_967_295)
-      .optional()
-      .describe("For kind Correction: the index it corrects."),
-    clientSignature: clientSignatureSchema.optional(),
-  })
-  .superRefine((m, ctx) => {
-    if ((m.kind === "Correction") !== (m.correctedIndex !== undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["correctedIndex"],
-        message: "is required for, and only for, kind Correction",
-      });
-    }
-    if (m.kind === "Correction" && m.clientSignature) {
-      ctx.addIssue({ code: "custom", path: ["clientSignature"], message: "is not supported for corrections" });
-    }
-  });
+const milestoneFields = {
+  eventId: eventIdSchema,
+  kind: z.enum(postableKindNames),
+  location: unLocodeSchema,
+  occurredAt: occurredAtSchema,
+  payload: payloadSchema.default({}),
+  correctedIndex: z.int().min(0).max(4_294_967_295).optional().describe("For kind Correction: the index it corrects."),
+  clientSignature: clientSignatureSchema.optional(),
+};
+
+function checkCorrectionFields(
+  m: { kind: string; correctedIndex?: number; clientSignature?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  if ((m.kind === "Correction") !== (m.correctedIndex !== undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["correctedIndex"],
+      message: "is required for, and only for, kind Correction",
+    });
+  }
+  if (m.kind === "Correction" && m.clientSignature) {
+    ctx.addIssue({ code: "custom", path: ["clientSignature"], message: "is not supported for corrections" });
+  }
+}
+
+export const milestoneRequestSchema = z.strictObject(milestoneFields).superRefine(checkCorrectionFields);
 
 export const batchItemSchema = z
-  .strictObject({
-    consignmentId: bytes32Schema,
-    eventId: eventIdSchema,
-    kind: z.enum(postableKindNames),
-    location: unLocodeSchema,
-    occurredAt: occurredAtSchema,
-    payload: payloadSchema.default({}),
-    correctedIndex: z.int().min(0).max(4_294_967_295).optional(),
-    clientSignature: clientSignatureSchema.optional(),
-  })
-  .superRefine((m, ctx) => {
-    if ((m.kind === "Correction") !== (m.correctedIndex !== undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["correctedIndex"],
-        message: "is required for, and only for, kind Correction",
-      });
-    }
-  });
+  .strictObject({ consignmentId: bytes32Schema, ...milestoneFields })
+  .superRefine(checkCorrectionFields);
 
 export const MAX_BATCH_ITEMS = 1000;
 export const batchRequestSchema = z.strictObject({

@@ -128,10 +128,6 @@ export class LedgerStore {
     return events.filter((e): e is LedgerEvent => e !== undefined);
   }
 
-  async outboxDepth(): Promise<number> {
-    return (await this.guard("count the outbox", () => this.outbox.keys().all())).length;
-  }
-
   get pendingCount(): number {
     let n = 0;
     for (const list of this.pendingByConsignment.values()) n += list.length;

@@ -43,6 +43,8 @@ const environmentSchema = z
     MAX_EVENT_AGE_DAYS: positiveInt.default(365),
     READY_MAX_LAG_SECONDS: positiveInt.default(60),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
+    PUBLIC_BASE_URL: z.url().optional(),
+    PUBLIC_REQUESTS_PER_MINUTE: positiveInt.default(300),
   })
   .superRefine((env, ctx) => {
     if (!env.CHAIN_RPC_URL) return;
@@ -81,6 +83,9 @@ export interface NodeConfig {
   maxEventAgeSeconds: number;
   readyMaxLagSeconds: number;
   shutdownTimeoutMs: number;
+  /** The URL in QR codes; by default the one the request came in on. */
+  publicBaseUrl?: string;
+  publicRequestsPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -130,5 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxEventAgeSeconds: e.MAX_EVENT_AGE_DAYS * 86_400,
     readyMaxLagSeconds: e.READY_MAX_LAG_SECONDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/$/, ""),
+    publicRequestsPerMinute: e.PUBLIC_REQUESTS_PER_MINUTE,
   };
 }

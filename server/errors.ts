@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   EVENT_NOT_FOUND: { status: 404, description: "No event with this id for this organization." },
   ORGANIZATION_NOT_FOUND: { status: 404, description: "No such organization." },
   API_KEY_NOT_FOUND: { status: 404, description: "No such API key." },
+  CONSIGNMENT_NOT_FOUND: { status: 404, description: "The chain has no consignment with this id." },
   // 409
   IDEMPOTENCY_CONFLICT: { status: 409, description: "This eventId was already used with a different body." },
   STALE_HEAD: {

@@ -22,6 +22,8 @@ import { ChainStateReader } from "./chain/chainStateReader";
 import { Governance } from "./chain/governance";
 import { SignerVault, resolveKeystorePassphrase } from "./chain/signerVault";
 import { Submitter } from "./chain/submitter";
+import { ChainHistory } from "./chain/chainHistory";
+import { ConsignmentVerifier } from "./chain/consignmentVerifier";
 import { Administration } from "./domain/administration";
 import { acceptEvents } from "./domain/ingest";
 import type { IngestItem } from "./domain/ingest";
@@ -158,6 +160,12 @@ export async function startLedgerNode(
         return responses;
       },
       readiness: () => readiness(store, client, running, config.readyMaxLagSeconds),
+      verification: {
+        verifier: new ConsignmentVerifier(new ChainHistory(provider, deployment)),
+        publicRequestsPerMinute: config.publicRequestsPerMinute,
+        publicBaseUrl: (req) =>
+          config.publicBaseUrl ?? `${req.protocol}://${req.get("host") ?? `${config.host}:${config.port}`}`,
+      },
     });
 
     server = await new Promise<Server>((resolve, reject) => {

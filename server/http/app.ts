@@ -3,6 +3,7 @@
  * imports express.
  */
 import express from "express";
+import helmet from "helmet";
 import type { Request, Response } from "express";
 import type { Logger } from "pino";
 import { LedgerError } from "../errors";
@@ -17,6 +18,8 @@ import { authenticate, callerWithRole, OPERATOR_ORGANIZATION } from "./auth";
 import type { Caller } from "./auth";
 import { errorHandler } from "./errorHandling";
 import { openApiDocument } from "./openapi";
+import { verificationRoutes } from "./verificationRoutes";
+import type { VerificationApi } from "./verificationRoutes";
 import {
   apiKeyParams,
   consignmentIdParams,
@@ -44,12 +47,14 @@ export interface NodeApi {
   ingest(organizationId: number, items: IngestItem[]): Promise<AcceptedResponse[]>;
   readiness(): Promise<Readiness>;
   isShuttingDown(): boolean;
+  verification: Omit<VerificationApi, "store">;
 }
 
 export function createHttpApp(api: NodeApi): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  app.use(helmet());
   const auth = authenticate(api.store);
   const openapi = openApiDocument(api.version);
 
@@ -167,8 +172,11 @@ export function createHttpApp(api: NodeApi): express.Express {
   app.post("/v1/admin/api-keys", auth, async (req, res) => {
     const request = issueApiKeySchema.parse(req.body);
     adminOf(req, request.organizationId);
-    if (request.organizationId === OPERATOR_ORGANIZATION && request.role !== "admin") {
-      throw new LedgerError("INVALID_REQUEST", "keys of the node operator (organization 0) can only have role admin");
+    if (request.organizationId === OPERATOR_ORGANIZATION && request.role === "submitter") {
+      throw new LedgerError(
+        "INVALID_REQUEST",
+        "organization 0 keys are the operator's (admin) or auditors' (reader); they post nothing",
+      );
     }
     const issued = await api.administration.issueApiKey(request.organizationId, request.role as never, request.label);
     res.status(201).json({ ...issued.record, token: issued.token });
@@ -180,6 +188,8 @@ export function createHttpApp(api: NodeApi): express.Express {
     const scope = caller.organizationId === OPERATOR_ORGANIZATION ? undefined : caller.organizationId;
     res.json(await api.administration.revokeApiKey(keyId, scope));
   });
+
+  app.use(verificationRoutes({ ...api.verification, store: api.store }));
 
   app.use((req: Request) => {
     throw new LedgerError("NOT_FOUND", `no route ${req.method} ${req.path}`);

@@ -47,6 +47,8 @@ export class LedgerStore {
   private readonly apiKeys: Sub<ApiKeyRecord>;
   private readonly organizations: Sub<HostedOrganization>;
   private readonly meta: Sub<unknown>;
+  /** payloadHash -> event key: finds this node's document for a milestone read from the chain. */
+  private readonly byPayloadHash: Sub<string>;
   private lastSeq = 0;
   /** Pending (not yet recorded or rejected) events by consignment, in seq order: the node's projection needs them. */
   private readonly pendingByConsignment = new Map<string, LedgerEvent[]>();
@@ -60,6 +62,7 @@ export class LedgerStore {
     this.apiKeys = sub<ApiKeyRecord>("apiKeys");
     this.organizations = sub<HostedOrganization>("organizations");
     this.meta = sub<unknown>("meta");
+    this.byPayloadHash = sub<string>("byPayloadHash");
   }
 
   async open(): Promise<void> {
@@ -95,6 +98,7 @@ export class LedgerStore {
     for (const event of events) {
       batch.put(event.key, event, { sublevel: this.events });
       batch.put(seqKey(event.seq), event.key, { sublevel: this.outbox });
+      batch.put(event.payloadHash.toLowerCase(), event.key, { sublevel: this.byPayloadHash });
     }
     for (const record of idempotency) batch.put(record.key, record, { sublevel: this.idempotency });
     await this.guard("accept", () => batch.write({ sync: true }));
@@ -115,6 +119,18 @@ export class LedgerStore {
 
   async event(key: string): Promise<LedgerEvent | undefined> {
     return this.guard("read event", () => this.events.get(key));
+  }
+
+  async eventByPayloadHash(payloadHash: string): Promise<LedgerEvent | undefined> {
+    const key = await this.guard("read the payload index", () => this.byPayloadHash.get(payloadHash.toLowerCase()));
+    return key ? this.event(key) : undefined;
+  }
+
+  /** Replaces a stored document, as only a test of tamper detection should. */
+  async overwriteDocumentForTest(key: string, document: LedgerEvent["document"]): Promise<void> {
+    const event = await this.event(key);
+    if (!event) throw new Error(`no event ${key}`);
+    await this.putSynced(this.events, key, { ...event, document });
   }
 
   async idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {

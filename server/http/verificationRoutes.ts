@@ -1,0 +1,128 @@
+/**
+ * The verification API and the public page. Anyone may read; documents are shown only to keys of the
+ * organizations involved (and to the operator's and auditors' keys). Public routes are rate-limited.
+ */
+import express from "express";
+import type { Request, RequestHandler } from "express";
+import { rateLimit } from "express-rate-limit";
+import QRCode from "qrcode";
+import { z } from "zod";
+import { LedgerError } from "../errors";
+import type { ConsignmentVerifier } from "../chain/consignmentVerifier";
+import type { JsonValue } from "../domain/payloadHash";
+import { evidenceBundleSchema, toEvidenceBundle } from "../domain/evidenceBundle";
+import { consignmentSummary, involvedOrganizations, mayReadDocuments, milestoneViews } from "../domain/consignmentView";
+import type { LedgerStore } from "../storage/ledgerStore";
+import { authenticate } from "./auth";
+import { consignmentIdParams } from "./schemas";
+import { renderConsignmentPage } from "./consignmentPage";
+
+export interface VerificationApi {
+  store: LedgerStore;
+  verifier: ConsignmentVerifier;
+  publicRequestsPerMinute: number;
+  /** The URL printed in QR codes: what field staff's phones can reach. */
+  publicBaseUrl(req: Request): string;
+}
+
+const verifyRequestSchema = z.union([evidenceBundleSchema, z.strictObject({ bundle: evidenceBundleSchema })]);
+
+export function verificationRoutes(api: VerificationApi): express.Router {
+  const router = express.Router();
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: api.publicRequestsPerMinute,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new LedgerError("RATE_LIMITED", "too many requests; try again in a minute")),
+  });
+  const auth = authenticate(api.store);
+  // A key is optional here: without one the caller sees the public view; a bad key is still refused.
+  const optionalAuth: RequestHandler = (req, res, next) => (req.headers.authorization ? auth(req, res, next) : next());
+
+  async function verified(req: Request) {
+    const { consignmentId } = consignmentIdParams.parse(req.params);
+    const result = await api.verifier.verifyConsignment(consignmentId, async (m) => {
+      const event = await api.store.eventByPayloadHash(m.payloadHash);
+      return event?.document as JsonValue | undefined;
+    });
+    if (result.history.length === 0)
+      throw new LedgerError("CONSIGNMENT_NOT_FOUND", `no consignment ${consignmentId} on chain`);
+    const involved = involvedOrganizations(result.history, result.directory);
+    const withDocuments = mayReadDocuments(req.caller, involved);
+    const registrationEvent = await api.store.eventByPayloadHash(result.history[0].payloadHash);
+    return {
+      ...result,
+      withDocuments,
+      reference: withDocuments ? registrationEvent?.registration?.reference : undefined,
+    };
+  }
+
+  router.get("/v1/consignments/:consignmentId", limiter, optionalAuth, async (req, res) => {
+    const v = await verified(req);
+    res.json(consignmentSummary(v.consignmentId, v.history, v.directory, v.result, v.reference));
+  });
+
+  router.get("/v1/consignments/:consignmentId/milestones", limiter, optionalAuth, async (req, res) => {
+    const v = await verified(req);
+    res.json({
+      consignmentId: v.consignmentId,
+      verdict: v.result.verdict,
+      head: v.result.head,
+      failures: v.result.failures,
+      documentsShown: v.withDocuments,
+      milestones: milestoneViews(v.history, v.directory, v.result, v.withDocuments),
+    });
+  });
+
+  router.get("/v1/consignments/:consignmentId/evidence", limiter, optionalAuth, async (req, res) => {
+    const v = await verified(req);
+    const history = v.withDocuments ? v.history : v.history.map((m) => ({ ...m, document: undefined }));
+    const bundle = toEvidenceBundle({
+      chainId: Number(api.verifier.deployment.chainId),
+      contract: api.verifier.deployment.address,
+      consignmentId: v.consignmentId,
+      head: v.result.head.onChain!,
+      history,
+      organizations: v.directory.organizations,
+      keys: v.directory.keys,
+    });
+    res.setHeader("Content-Disposition", `attachment; filename="evidence-${v.consignmentId}.json"`);
+    res.json(bundle);
+  });
+
+  router.post("/v1/verify", limiter, async (req, res) => {
+    const parsed = verifyRequestSchema.parse(req.body);
+    const bundle = "bundle" in parsed ? parsed.bundle : parsed;
+    const result =
+      bundle.milestones.length === 1 && bundle.milestones[0].type !== "registration"
+        ? await api.verifier.verifyMilestone(bundle)
+        : await api.verifier.verifyBundle(bundle);
+    res.json(result);
+  });
+
+  router.get("/c/:consignmentId", limiter, async (req, res) => {
+    const v = await verified(req);
+    const pageUrl = `${api.publicBaseUrl(req)}/c/${v.consignmentId}`;
+    res
+      .type("html")
+      .send(
+        renderConsignmentPage({
+          summary: consignmentSummary(v.consignmentId, v.history, v.directory, v.result),
+          milestones: milestoneViews(v.history, v.directory, v.result, false),
+          pageUrl,
+        }),
+      );
+  });
+
+  router.get("/c/:consignmentId/qr.svg", limiter, async (req, res) => {
+    const { consignmentId } = consignmentIdParams.parse(req.params);
+    const svg = await QRCode.toString(`${api.publicBaseUrl(req)}/c/${consignmentId.toLowerCase()}`, {
+      type: "svg",
+      margin: 1,
+    });
+    res.type("image/svg+xml").send(svg);
+  });
+
+  return router;
+}

@@ -104,15 +104,13 @@ export function verificationRoutes(api: VerificationApi): express.Router {
   router.get("/c/:consignmentId", limiter, async (req, res) => {
     const v = await verified(req);
     const pageUrl = `${api.publicBaseUrl(req)}/c/${v.consignmentId}`;
-    res
-      .type("html")
-      .send(
-        renderConsignmentPage({
-          summary: consignmentSummary(v.consignmentId, v.history, v.directory, v.result),
-          milestones: milestoneViews(v.history, v.directory, v.result, false),
-          pageUrl,
-        }),
-      );
+    res.type("html").send(
+      renderConsignmentPage({
+        summary: consignmentSummary(v.consignmentId, v.history, v.directory, v.result),
+        milestones: milestoneViews(v.history, v.directory, v.result, false),
+        pageUrl,
+      }),
+    );
   });
 
   router.get("/c/:consignmentId/qr.svg", limiter, async (req, res) => {

@@ -3,12 +3,13 @@
  * transactions' calldata gives the signatures, the blocks give the times, and the key and organization events
  * give each key's history. This is what an auditor trusts; it talks to no node.
  */
-import { Interface } from "ethers";
-import type { JsonRpcProvider, Log, TransactionResponse } from "ethers";
+import { Interface, toQuantity } from "ethers";
+import type { JsonRpcProvider, Log } from "ethers";
 import { ConsignmentLedger__factory } from "../../typechain-types";
 import { fromCodeBytes } from "../domain/locationCodes";
 import type { OrganizationKind } from "../domain/milestoneKinds";
 import type { KeyHistory, VerifiableMilestone } from "../domain/verification";
+import type { SignerSignature } from "../domain/eip712";
 import type { DeploymentRecord } from "./ledgerDeployment";
 
 const ledgerInterface: Interface = ConsignmentLedger__factory.createInterface();
@@ -24,12 +25,16 @@ export interface ChainDirectory {
 
 export class ChainHistory {
   private readonly blockTimes = new Map<number, number>();
-  private readonly transactions = new Map<string, Promise<TransactionResponse | null>>();
+  private readonly ledger;
+  /** Per transaction, the signature of each item, keyed by consignment and payload hash. */
+  private readonly signaturesByTx = new Map<string, Promise<Map<string, SignerSignature>>>();
 
   constructor(
     readonly provider: JsonRpcProvider,
     readonly deployment: DeploymentRecord,
-  ) {}
+  ) {
+    this.ledger = ConsignmentLedger__factory.connect(deployment.address, provider);
+  }
 
   /** Every organization and signer key, with when each key was added, revoked and declared compromised. */
   async directory(): Promise<ChainDirectory> {
@@ -66,18 +71,19 @@ export class ChainHistory {
   async histories(consignmentId?: string): Promise<Map<string, VerifiableMilestone[]>> {
     const logs = await this.logs([HISTORY_TOPICS, ...(consignmentId ? [consignmentId] : [])]);
     await Promise.all([...new Set(logs.map((l) => l.blockNumber))].map((n) => this.blockTime(n)));
+    const milestones = await Promise.all(logs.map((log) => this.toMilestone(log)));
     const byConsignment = new Map<string, VerifiableMilestone[]>();
-    for (const log of logs) {
-      const milestone = await this.toMilestone(log);
+    for (const milestone of milestones) {
       const id = milestone.consignmentId.toLowerCase();
-      byConsignment.set(id, [...(byConsignment.get(id) ?? []), milestone]);
+      const list = byConsignment.get(id);
+      if (list) list.push(milestone);
+      else byConsignment.set(id, [milestone]);
     }
     return byConsignment;
   }
 
   async head(consignmentId: string): Promise<string | undefined> {
-    const ledger = ConsignmentLedger__factory.connect(this.deployment.address, this.provider);
-    const [head] = await ledger.consignment(consignmentId);
+    const [head] = await this.ledger.consignment(consignmentId);
     return /^0x0+$/.test(head) ? undefined : head;
   }
 
@@ -94,71 +100,40 @@ export class ChainHistory {
   }
 
   private async toMilestone(log: Log): Promise<VerifiableMilestone> {
-    const event = ledgerInterface.parseLog(log)!;
-    const a = event.args;
+    const decoded = decodeHistoryLog(log);
     const chain = {
       txHash: log.transactionHash,
       blockNumber: log.blockNumber,
       logIndex: log.index,
       blockTime: await this.blockTime(log.blockNumber),
     };
-    const base = {
-      consignmentId: a.consignmentId as string,
-      location: fromCodeBytes(a.location),
-      occurredAt: Number(a.occurredAt),
-      payloadHash: a.payloadHash as string,
-      signer: a.signer as string,
-      chain,
-    };
-    const signature = await this.signatureFor(log, event.name, a.payloadHash as string, a.consignmentId as string);
-    if (event.name === "ConsignmentRegistered") {
-      return {
-        ...base,
-        type: "registration",
-        kind: 0,
-        signature,
-        registration: {
-          referenceHash: a.referenceHash,
-          consignor: Number(a.consignor),
-          consignee: Number(a.consignee),
-          originCountry: fromCodeBytes(a.originCountry),
-          destinationCountry: fromCodeBytes(a.destinationCountry),
-          flags: Number(a.flags),
-        },
-      };
-    }
-    if (event.name === "CorrectionRecorded") {
-      return {
-        ...base,
-        type: "correction",
-        kind: 15,
-        prevHash: a.prevHash,
-        correctedIndex: Number(a.correctedIndex),
-        signature,
-      };
-    }
-    return { ...base, type: "milestone", kind: Number(a.kind), prevHash: a.prevHash, signature };
+    const signature = await this.signatureFor(
+      log,
+      decoded.type === "registration" ? "ConsignmentRegistered" : "",
+      decoded.payloadHash,
+      decoded.consignmentId,
+    );
+    return { ...decoded, signature, chain };
   }
 
   /** The signature the contract checked, from the transaction's calldata: the item with this log's payload hash. */
-  private async signatureFor(log: Log, eventName: string, payloadHash: string, consignmentId: string) {
-    if (!this.transactions.has(log.transactionHash))
-      this.transactions.set(log.transactionHash, this.provider.getTransaction(log.transactionHash));
-    const tx = await this.transactions.get(log.transactionHash)!;
-    const call = tx ? ledgerInterface.parseTransaction({ data: tx.data }) : null;
-    const items: Array<{ consignmentId?: string; payloadHash: string }> =
-      call?.name === "recordCorrection" ? [call.args[0]] : call ? [...call.args[0]] : [];
-    const signatures: Array<{ signer: string; r: string; yParityAndS: string }> =
-      call?.name === "recordCorrection" ? [call.args[1]] : call ? [...call.args[1]] : [];
-    const at = items.findIndex(
-      (item) =>
-        item.payloadHash === payloadHash &&
-        (eventName === "ConsignmentRegistered" || item.consignmentId === consignmentId),
+  private async signatureFor(
+    log: Log,
+    eventName: string,
+    payloadHash: string,
+    consignmentId: string,
+  ): Promise<SignerSignature> {
+    let signatures = this.signaturesByTx.get(log.transactionHash);
+    if (!signatures) {
+      signatures = this.rawRpc<{ input: string } | null>("eth_getTransactionByHash", [log.transactionHash]).then((tx) =>
+        signaturesOfCalldata(tx?.input ?? "0x"),
+      );
+      this.signaturesByTx.set(log.transactionHash, signatures);
+    }
+    const key = itemKey(eventName === "ConsignmentRegistered" ? undefined : consignmentId, payloadHash);
+    return (
+      (await signatures).get(key) ?? { signer: "0x", r: "0x" + "00".repeat(32), yParityAndS: "0x" + "00".repeat(32) }
     );
-    const found = signatures[at];
-    return found
-      ? { signer: found.signer, r: found.r, yParityAndS: found.yParityAndS }
-      : { signer: "0x", r: "0x" + "00".repeat(32), yParityAndS: "0x" + "00".repeat(32) };
   }
 
   private async blockTime(blockNumber: number): Promise<number> {
@@ -174,17 +149,139 @@ export class ChainHistory {
     const latest = await this.provider.getBlockNumber();
     const all: Log[] = [];
     for (let from = this.deployment.deploymentBlock; from <= latest; from += LOG_CHUNK) {
-      all.push(
-        ...(await this.provider.getLogs({
+      const raw = await this.rawRpc<RawLog[]>("eth_getLogs", [
+        {
           address: this.deployment.address,
           topics,
-          fromBlock: from,
-          toBlock: Math.min(latest, from + LOG_CHUNK - 1),
-        })),
-      );
+          fromBlock: toQuantity(from),
+          toBlock: toQuantity(Math.min(latest, from + LOG_CHUNK - 1)),
+        },
+      ]);
+      all.push(...raw.map(toLog));
     }
     return all.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
   }
+
+  /**
+   * Bulk reads (logs, transactions) go straight over JSON-RPC: ethers decodes large responses in JavaScript, which
+   * for an audit's megabytes of logs takes longer than the chain takes to answer.
+   */
+  private async rawRpc<T>(method: string, params: unknown[]): Promise<T> {
+    const response = await fetch(this.provider._getConnection().url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    const body = (await response.json()) as { result?: T; error?: { message: string } };
+    if (body.error || body.result === undefined)
+      throw new Error(`${method} failed: ${body.error?.message ?? response.status}`);
+    return body.result;
+  }
+}
+
+const REGISTERED = topic("ConsignmentRegistered");
+const CORRECTED = topic("CorrectionRecorded");
+
+/**
+ * The three history events have static fields only, so they are read straight from their words: at an auditor's
+ * volumes ethers' generic decoder (and its checksummed addresses) is the slowest part. Addresses stay lower case.
+ */
+function decodeHistoryLog(log: Log): Omit<VerifiableMilestone, "signature" | "chain"> {
+  const word = (i: number) => "0x" + log.data.slice(2 + i * 64, 2 + (i + 1) * 64);
+  const uint = (i: number) => Number(BigInt(word(i)));
+  const leftBytes = (i: number, n: number) => fromCodeBytes(word(i).slice(0, 2 + n * 2));
+  const base = { consignmentId: log.topics[1], signer: "0x" + log.topics[2].slice(26) };
+  if (log.topics[0] === REGISTERED) {
+    return {
+      ...base,
+      type: "registration",
+      kind: 0,
+      registration: {
+        referenceHash: word(0),
+        consignor: uint(1),
+        consignee: uint(2),
+        originCountry: leftBytes(3, 2),
+        destinationCountry: leftBytes(4, 2),
+        flags: uint(5),
+      },
+      location: leftBytes(6, 5),
+      occurredAt: uint(7),
+      payloadHash: word(8),
+    };
+  }
+  const fields = { location: leftBytes(1, 5), occurredAt: uint(2), payloadHash: word(3), prevHash: word(4) };
+  if (log.topics[0] === CORRECTED) return { ...base, ...fields, type: "correction", kind: 15, correctedIndex: uint(0) };
+  return { ...base, ...fields, type: "milestone", kind: uint(0) };
+}
+
+const itemKey = (consignmentId: string | undefined, payloadHash: string) =>
+  `${(consignmentId ?? "").toLowerCase()}/${payloadHash.toLowerCase()}`;
+
+const SELECTORS = {
+  registerConsignments: ledgerInterface.getFunction("registerConsignments")!.selector,
+  recordMilestones: ledgerInterface.getFunction("recordMilestones")!.selector,
+  recordCorrection: ledgerInterface.getFunction("recordCorrection")!.selector,
+};
+
+/**
+ * Each item's signature in a ledger transaction's calldata, keyed as signatureFor looks it up. Every argument is a
+ * static struct or an array of them, so the ABI layout is fixed words: items of `itemWords` words, signatures of
+ * three (signer, r, yParityAndS).
+ */
+function signaturesOfCalldata(input: string): Map<string, SignerSignature> {
+  const byItem = new Map<string, SignerSignature>();
+  const selector = input.slice(0, 10);
+  const words = input.slice(10);
+  const word = (i: number) => "0x" + words.slice(i * 64, (i + 1) * 64);
+  const at = (i: number) => Number(BigInt(word(i))) / 32;
+  const signatureAt = (i: number): SignerSignature => ({
+    signer: "0x" + word(i).slice(26),
+    r: word(i + 1),
+    yParityAndS: word(i + 2),
+  });
+  if (selector === SELECTORS.recordCorrection) {
+    byItem.set(itemKey(word(0), word(4)), signatureAt(6));
+    return byItem;
+  }
+  const registrations = selector === SELECTORS.registerConsignments;
+  if (!registrations && selector !== SELECTORS.recordMilestones) return byItem;
+  const itemWords = registrations ? 9 : 6;
+  const items = at(0);
+  const signatures = at(1);
+  const count = Number(BigInt(word(items)));
+  for (let i = 0; i < count; i++) {
+    const item = items + 1 + i * itemWords;
+    const key = registrations ? itemKey(undefined, word(item + 8)) : itemKey(word(item), word(item + 4));
+    byItem.set(key, signatureAt(signatures + 1 + i * 3));
+  }
+  return byItem;
+}
+
+interface RawLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  blockHash: string;
+  transactionHash: string;
+  transactionIndex: string;
+  logIndex: string;
+  removed?: boolean;
+}
+
+/** Just the fields this module reads, in ethers' Log shape. */
+function toLog(raw: RawLog): Log {
+  return {
+    address: raw.address,
+    topics: raw.topics,
+    data: raw.data,
+    blockNumber: Number(raw.blockNumber),
+    blockHash: raw.blockHash,
+    transactionHash: raw.transactionHash,
+    transactionIndex: Number(raw.transactionIndex),
+    index: Number(raw.logIndex),
+    removed: raw.removed ?? false,
+  } as unknown as Log;
 }
 
 function sameSignedFields(a: VerifiableMilestone, b: VerifiableMilestone): boolean {

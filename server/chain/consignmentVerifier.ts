@@ -49,20 +49,20 @@ export class ConsignmentVerifier {
   /** Every consignment on the chain. */
   async verifyAll(): Promise<ConsignmentVerification[]> {
     const [histories, directory] = await Promise.all([this.chain.histories(), this.chain.directory()]);
-    const results: ConsignmentVerification[] = [];
-    for (const [id, history] of histories) {
-      const head = await this.chain.head(id);
-      results.push({
+    const ids = [...histories.keys()];
+    const heads = await Promise.all(ids.map((id) => this.chain.head(id)));
+    return ids.map((id, i) => {
+      const history = histories.get(id)!;
+      return {
         consignmentId: id,
         history,
         directory,
         result: verifyHistory(
           history,
-          this.context(directory, head, () => true),
+          this.context(directory, heads[i], () => true),
         ),
-      });
-    }
-    return results;
+      };
+    });
   }
 
   /**

@@ -6,13 +6,10 @@ import {
   Signature,
   TypedDataEncoder,
   computeAddress,
-  concat,
-  getBytes,
   id,
   keccak256,
   recoverAddress,
   toBeHex,
-  zeroPadBytes,
   zeroPadValue,
 } from "ethers";
 import secp256k1 from "secp256k1";
@@ -142,41 +139,52 @@ const typeHash = (types: Record<string, TypedDataField[]>): string => {
   const [name, fields] = Object.entries(types)[0];
   return id(`${name}(${fields.map((f) => `${f.type} ${f.name}`).join(",")})`);
 };
-const MILESTONE_TYPEHASH = typeHash(MILESTONE_TYPES);
-const REGISTRATION_TYPEHASH = typeHash(REGISTRATION_TYPES);
-const CORRECTION_TYPEHASH = typeHash(CORRECTION_TYPES);
-const uintWord = (value: bigint | number): string => toBeHex(value, 32);
-const bytesWord = (value: string): string => zeroPadBytes(value, 32);
-const separators = new Map<string, string>();
+const MILESTONE_TYPEHASH = Buffer.from(typeHash(MILESTONE_TYPES).slice(2), "hex");
+const REGISTRATION_TYPEHASH = Buffer.from(typeHash(REGISTRATION_TYPES).slice(2), "hex");
+const CORRECTION_TYPEHASH = Buffer.from(typeHash(CORRECTION_TYPES).slice(2), "hex");
+// Words are built as Buffers: hex-string helpers cost more than the hashing itself at an auditor's volumes.
+const hexBuffer = (hex: string): Buffer => Buffer.from(hex.length % 2 ? `0${hex.slice(2)}` : hex.slice(2), "hex");
+const uintWord = (value: bigint | number): Buffer => hexBuffer(toBeHex(value, 32));
+const bytesWord = (value: string): Buffer => {
+  const word = Buffer.alloc(32);
+  hexBuffer(value).copy(word);
+  return word;
+};
+const bytes32Word = (value: string): Buffer =>
+  value.length === 66 ? hexBuffer(value) : hexBuffer(zeroPadValue(value, 32));
+const separators = new Map<string, Buffer>();
 
-function domainSeparatorOf(deployment: LedgerDeployment): string {
+function domainSeparatorOf(deployment: LedgerDeployment): Buffer {
   const key = `${deployment.chainId}/${deployment.address.toLowerCase()}`;
   let separator = separators.get(key);
   if (!separator) {
-    separator = TypedDataEncoder.hashDomain(ledgerDomain(deployment));
+    separator = hexBuffer(TypedDataEncoder.hashDomain(ledgerDomain(deployment)));
     separators.set(key, separator);
   }
   return separator;
 }
 
-function digestOfStruct(deployment: LedgerDeployment, words: string[]): string {
-  return keccak256(concat(["0x1901", domainSeparatorOf(deployment), keccak256(concat(words))]));
+const EIP712_PREFIX = Buffer.from([0x19, 0x01]);
+
+function digestOfStruct(deployment: LedgerDeployment, words: Buffer[]): string {
+  const structHash = hexBuffer(keccak256(Buffer.concat(words)));
+  return keccak256(Buffer.concat([EIP712_PREFIX, domainSeparatorOf(deployment), structHash]));
 }
 
 export const milestoneDigestOf = (deployment: LedgerDeployment, m: MilestoneStruct): string =>
   digestOfStruct(deployment, [
     MILESTONE_TYPEHASH,
-    zeroPadValue(m.consignmentId, 32),
+    bytes32Word(m.consignmentId),
     uintWord(m.kind),
     bytesWord(m.location),
     uintWord(m.occurredAt),
-    zeroPadValue(m.payloadHash, 32),
-    zeroPadValue(m.prevHash, 32),
+    bytes32Word(m.payloadHash),
+    bytes32Word(m.prevHash),
   ]);
 export const registrationDigestOf = (deployment: LedgerDeployment, r: RegistrationStruct): string =>
   digestOfStruct(deployment, [
     REGISTRATION_TYPEHASH,
-    zeroPadValue(r.referenceHash, 32),
+    bytes32Word(r.referenceHash),
     uintWord(r.consignor),
     uintWord(r.consignee),
     bytesWord(r.originCountry),
@@ -184,17 +192,17 @@ export const registrationDigestOf = (deployment: LedgerDeployment, r: Registrati
     uintWord(r.flags),
     bytesWord(r.location),
     uintWord(r.occurredAt),
-    zeroPadValue(r.payloadHash, 32),
+    bytes32Word(r.payloadHash),
   ]);
 export const correctionDigestOf = (deployment: LedgerDeployment, c: CorrectionStruct): string =>
   digestOfStruct(deployment, [
     CORRECTION_TYPEHASH,
-    zeroPadValue(c.consignmentId, 32),
+    bytes32Word(c.consignmentId),
     uintWord(c.correctedIndex),
     bytesWord(c.location),
     uintWord(c.occurredAt),
-    zeroPadValue(c.payloadHash, 32),
-    zeroPadValue(c.prevHash, 32),
+    bytes32Word(c.payloadHash),
+    bytes32Word(c.prevHash),
   ]);
 
 /** Anything that signs EIP-712 data: an ethers Wallet, a keystore-decrypted wallet, a hardhat signer. */
@@ -238,10 +246,21 @@ export function recoverSignerOrNull(digest: string, signature: SignerSignature):
   const s = yParityAndS & S_MASK;
   if (BigInt(signature.r) === 0n || s === 0n || s > SECP256K1_HALF_ORDER) return null;
   try {
-    const compact = getBytes(concat([zeroPadValue(signature.r, 32), toBeHex(s, 32)]));
-    const publicKey = secp256k1.ecdsaRecover(compact, Number(yParityAndS >> 255n), getBytes(digest), false);
-    return computeAddress(`0x${Buffer.from(publicKey).toString("hex")}`);
+    const compact = Buffer.concat([bytes32Word(signature.r), uintWord(s)]);
+    const publicKey = Buffer.from(
+      secp256k1.ecdsaRecover(compact, Number(yParityAndS >> 255n), hexBuffer(digest), false),
+    ).toString("hex");
+    // A history has few signers: their addresses are worth remembering rather than hashing again.
+    let address = addressOfPublicKey.get(publicKey);
+    if (!address) {
+      address = computeAddress(`0x${publicKey}`);
+      if (addressOfPublicKey.size > 10_000) addressOfPublicKey.clear();
+      addressOfPublicKey.set(publicKey, address);
+    }
+    return address;
   } catch {
     return null;
   }
 }
+
+const addressOfPublicKey = new Map<string, string>();

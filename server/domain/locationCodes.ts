@@ -1,7 +1,7 @@
 /**
  * UN/LOCODEs and ISO 3166-1 alpha-2 country codes as the contract stores them: ASCII in `bytes5` and `bytes2`.
  */
-import { hexlify, toUtf8Bytes, toUtf8String, getBytes } from "ethers";
+import { hexlify, toUtf8Bytes } from "ethers";
 
 /** Two letters of country, then three letters or digits 2-9 (UN/LOCODE does not use 0 and 1). */
 export const UN_LOCODE_PATTERN = /^[A-Z]{2}[A-Z2-9]{3}$/;
@@ -29,9 +29,9 @@ export function toCountryBytes(country: string): string {
   return hexlify(toUtf8Bytes(country));
 }
 
-/** Reads a bytes5 or bytes2 value from the chain back into its letters. */
+/** Reads a bytes5 or bytes2 value from the chain back into its letters (ASCII, so no UTF-8 decoding is needed). */
 export function fromCodeBytes(value: string): string {
-  return toUtf8String(getBytes(value));
+  return Buffer.from(value.startsWith("0x") ? value.slice(2) : value, "hex").toString("latin1");
 }
 
 /** The country part of a UN/LOCODE. */

@@ -5,8 +5,7 @@ import type { TestNodeEnvironment } from "../../support/nodeHarness";
 import type { RunningNode } from "../../../server/ledgerNode";
 import { payloadHashOf } from "../../../server/domain/payloadHash";
 import type { EvidenceBundle } from "../../../server/domain/evidenceBundle";
-import { typedDataDigest, toMilestoneTypedData, signTypedData } from "../../../server/domain/eip712";
-import { toLocationBytes } from "../../../server/domain/locationCodes";
+import { BUNDLE_TAMPERS } from "../../support/bundleTampers";
 import { Governance } from "../../../server/chain/governance";
 import { ANVIL_DEPLOYER_KEY } from "../../../server/chain/localChain";
 
@@ -152,68 +151,14 @@ describe("verification routes (real node, LevelDB and anvil)", function () {
   const governance = () => new Governance(node.deployment, new Wallet(ANVIL_DEPLOYER_KEY, node.client.provider));
 
   describe("tampered bundles, each caught with its own code", function () {
-    const tampers: Array<[string, string, (b: EvidenceBundle) => Promise<void> | void]> = [
-      [
-        "a changed document byte",
-        "DOCUMENT_HASH_MISMATCH",
-        (b) => void ((b.milestones[0].document as { payload: { packages: number } }).payload.packages = 21),
-      ],
-      ["a changed milestone field", "SIGNATURE_INVALID", (b) => void (b.milestones[1].location = "KENBO")],
-      ["a milestone dropped from the middle", "BROKEN_LINK", (b) => void b.milestones.splice(1, 1)],
-      [
-        "two milestones swapped",
-        "BROKEN_LINK",
-        (b) => void ([b.milestones[1], b.milestones[2]] = [b.milestones[2], b.milestones[1]]),
-      ],
-      ["another chain id", "WRONG_DOMAIN", (b) => void (b.chainId = 1)],
-      ["another contract", "WRONG_DOMAIN", (b) => void (b.contract = "0x000000000000000000000000000000000000dEaD")],
-      ["a forged head", "HEAD_MISMATCH", (b) => void (b.head = "0x" + "42".repeat(32))],
-      ["the last milestone cut off", "HEAD_MISMATCH", (b) => void b.milestones.pop()],
-      [
-        "a signature from another organization",
-        "SIGNER_ORGANIZATION_MISMATCH",
-        async (b) => {
-          // Uganda customs re-signs Kenya customs' export clearance, digest for digest.
-          const m = b.milestones[2];
-          const wallet = new Wallet(Wallet.createRandom().privateKey);
-          await governance().addSigner(ugandaCustoms.id, wallet.address);
-          await resign(b, 2, wallet);
-          void m;
-        },
-      ],
-      [
-        "a signature by another key of the organization, revoked since",
-        "SIGNER_NOT_AUTHORIZED",
-        async (b) => {
-          const wallet = new Wallet(Wallet.createRandom().privateKey);
-          await governance().addSigner(kenyaCustoms.id, wallet.address);
-          await governance().revokeSigner(wallet.address, 0);
-          await resign(b, 2, wallet);
-        },
-      ],
-    ];
-
-    async function resign(b: EvidenceBundle, index: number, wallet: Wallet) {
-      const m = b.milestones[index];
-      const struct = {
-        consignmentId: b.consignmentId,
-        kind: 2,
-        location: toLocationBytes(m.location),
-        occurredAt: m.occurredAt,
-        payloadHash: m.payloadHash,
-        prevHash: m.prevHash!,
-      };
-      const typed = toMilestoneTypedData({ chainId: b.chainId, address: b.contract }, struct);
-      const signature = await signTypedData(wallet, typed);
-      expect(typedDataDigest(typed)).to.be.a("string");
-      m.signer = wallet.address;
-      m.signature = { r: signature.r, yParityAndS: signature.yParityAndS };
-    }
-
-    for (const [name, code, tamper] of tampers) {
+    for (const { name, code, tamper } of BUNDLE_TAMPERS) {
       it(`${name}: ${code}`, async function () {
         const b = await bundle(consignor.token);
-        await tamper(b);
+        await tamper(b, {
+          governance: governance(),
+          otherOrganizationId: ugandaCustoms.id,
+          signingOrganizationId: kenyaCustoms.id,
+        });
         const verdict = await api.post("/v1/verify", undefined, b);
         expect(verdict.status, verdict.text).to.equal(200);
         expect(verdict.body.verdict).to.equal("failed");

@@ -1,5 +1,5 @@
 import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
 
@@ -21,6 +21,13 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async ({ solcVersion }: 
     version: solcVersion,
     longVersion,
   };
+});
+
+// `npm test` runs everything under test/ but the browser suite (npm run test:browser) and the support modules.
+subtask(TASK_TEST_GET_TEST_FILES).setAction(async ({ testFiles }: { testFiles: string[] }, _hre, runSuper) => {
+  const files: string[] = await runSuper({ testFiles });
+  if (testFiles.length > 0) return files;
+  return files.filter((file) => /\.test\.ts$/.test(file) && !/[\\/]test[\\/](browser|support)[\\/]/.test(file));
 });
 
 const qbftKey = process.env.QBFT_DEPLOYER_KEY;

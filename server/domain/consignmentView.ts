@@ -64,7 +64,8 @@ export function consignmentSummary(
     status: last ? MilestoneKind[last.kind] : history.length ? "Registered" : null,
     closed: history.some((m) => m.type === "milestone" && milestoneKindRule(m.kind).terminal),
     milestoneCount: history.length,
-    head: { computed: result.head.computed ?? null, onChain: result.head.onChain ?? null, matches: result.head.ok },
+    // The node's view: the last digest of the history as this node rebuilds it; the chain's: what the contract stores.
+    head: { node: result.head.computed ?? null, chain: result.head.onChain ?? null, matches: result.head.ok },
     verdict: result.verdict,
     failures: result.failures,
   };

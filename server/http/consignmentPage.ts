@@ -91,7 +91,7 @@ ${rows}
 <footer>
   <p><img src="${escape(input.pageUrl)}/qr.svg" alt="QR code of this page"></p>
   <p>Consignment <code>${escape(summary.consignmentId)}</code></p>
-  <p>Head on chain <code>${escape(summary.head.onChain)}</code></p>
+  <p>Head on chain <code>${escape(summary.head.chain)}</code></p>
 </footer>
 </body>
 </html>`;

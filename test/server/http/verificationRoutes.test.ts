@@ -86,9 +86,10 @@ describe("verification routes (real node, LevelDB and anvil)", function () {
       name: "Kenya Red Cross",
       kind: "AidOrganization",
     });
-    const head = summary.body.head as { computed: string; onChain: string; matches: boolean };
+    const head = summary.body.head as { node: string; chain: string; matches: boolean };
     expect(head.matches).to.equal(true);
-    expect(head.computed).to.equal(head.onChain);
+    expect(head.node).to.equal(head.chain);
+    expect(head.chain).to.match(/^0x[0-9a-f]{64}$/);
     expect(summary.body).to.not.have.property("reference");
   });
 

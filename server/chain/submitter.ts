@@ -17,8 +17,8 @@ import {
   toRegistrationTypedData,
   typedDataDigest,
 } from "../domain/eip712";
-import type { CorrectionStruct, MilestoneStruct, RegistrationStruct, SignerSignature } from "../domain/eip712";
-import { toCountryBytes, toLocationBytes } from "../domain/locationCodes";
+import type { SignerSignature } from "../domain/eip712";
+import { correctionStructOf, milestoneStructOf, registrationStructOf } from "../domain/contractStructs";
 import type { LedgerStore } from "../storage/ledgerStore";
 import type { LedgerMetrics } from "../telemetry/metrics";
 import type { BatchCall, LedgerClient } from "./ledgerClient";
@@ -438,43 +438,6 @@ async function signEvent(
     [signature, digest] = [await signTypedData(wallet, typed), typedDataDigest(typed)];
   }
   return { ...withState(event, "signed"), signature, digest, ...(prevHash ? { prevHash } : {}) };
-}
-
-export function registrationStructOf(event: LedgerEvent): RegistrationStruct {
-  const r = event.registration!;
-  return {
-    referenceHash: r.referenceHash,
-    consignor: r.consignor,
-    consignee: r.consignee,
-    originCountry: toCountryBytes(r.originCountry),
-    destinationCountry: toCountryBytes(r.destinationCountry),
-    flags: r.flags,
-    location: toLocationBytes(event.location),
-    occurredAt: event.occurredAt,
-    payloadHash: event.payloadHash,
-  };
-}
-
-export function milestoneStructOf(event: LedgerEvent, prevHash: string): MilestoneStruct {
-  return {
-    consignmentId: event.consignmentId,
-    kind: event.kind,
-    location: toLocationBytes(event.location),
-    occurredAt: event.occurredAt,
-    payloadHash: event.payloadHash,
-    prevHash,
-  };
-}
-
-export function correctionStructOf(event: LedgerEvent, prevHash: string): CorrectionStruct {
-  return {
-    consignmentId: event.consignmentId,
-    correctedIndex: event.correctedIndex!,
-    location: toLocationBytes(event.location),
-    occurredAt: event.occurredAt,
-    payloadHash: event.payloadHash,
-    prevHash,
-  };
 }
 
 function toBatchCall(events: LedgerEvent[]): BatchCall {

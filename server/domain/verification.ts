@@ -8,7 +8,8 @@ import { canonicalJsonOf, payloadHashOf } from "./payloadHash";
 import type { JsonValue } from "./payloadHash";
 import { milestoneDigestOf, correctionDigestOf, registrationDigestOf, recoverSignerOrNull } from "./eip712";
 import type { LedgerDeployment, SignerSignature } from "./eip712";
-import { toCountryBytes, toLocationBytes, countryOfLocation } from "./locationCodes";
+import { countryOfLocation } from "./locationCodes";
+import { correctionStructOf, milestoneStructOf, registrationStructOf } from "./contractStructs";
 import { MilestoneKind, OrganizationKind, mayOrganizationSign } from "./milestoneKinds";
 import type { RegistrationTerms } from "./ledgerEvent";
 import { consignmentIdOf } from "./consignmentId";
@@ -94,39 +95,9 @@ export interface HistoryVerdict {
 }
 
 export function digestOf(deployment: LedgerDeployment, m: VerifiableMilestone): string {
-  const location = toLocationBytes(m.location);
-  if (m.type === "registration") {
-    const r = m.registration!;
-    return registrationDigestOf(deployment, {
-      referenceHash: r.referenceHash,
-      consignor: r.consignor,
-      consignee: r.consignee,
-      originCountry: toCountryBytes(r.originCountry),
-      destinationCountry: toCountryBytes(r.destinationCountry),
-      flags: r.flags,
-      location,
-      occurredAt: m.occurredAt,
-      payloadHash: m.payloadHash,
-    });
-  }
-  if (m.type === "correction") {
-    return correctionDigestOf(deployment, {
-      consignmentId: m.consignmentId,
-      correctedIndex: m.correctedIndex!,
-      location,
-      occurredAt: m.occurredAt,
-      payloadHash: m.payloadHash,
-      prevHash: m.prevHash!,
-    });
-  }
-  return milestoneDigestOf(deployment, {
-    consignmentId: m.consignmentId,
-    kind: m.kind,
-    location,
-    occurredAt: m.occurredAt,
-    payloadHash: m.payloadHash,
-    prevHash: m.prevHash!,
-  });
+  if (m.type === "registration") return registrationDigestOf(deployment, registrationStructOf(m));
+  if (m.type === "correction") return correctionDigestOf(deployment, correctionStructOf(m, m.prevHash!));
+  return milestoneDigestOf(deployment, milestoneStructOf(m, m.prevHash!));
 }
 
 /** Verifies a consignment's history, in order, against the chain's facts. */

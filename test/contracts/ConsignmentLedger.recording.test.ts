@@ -367,57 +367,62 @@ describe("ConsignmentLedger recording", function () {
         });
       }
 
-      it("reverts with OutsideJurisdiction when Kenyan customs clears in Uganda", async function () {
-        const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.attempt(
-          fx.members.kenyaCustoms.signer,
-          fx.consignmentId,
-          MilestoneKind.ExportCleared,
-          "UGTOR",
-        );
-        await expect(s.sent)
-          .to.be.revertedWithCustomError(fx.ledger, "OutsideJurisdiction")
-          .withArgs(0, toCountryBytes("KE"), toCountryBytes("UG"));
-      });
-
-      it("lets customs record a non-clearance kind only inside its own country too", async function () {
-        const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.attempt(
-          fx.members.ugandaCustoms.signer,
-          fx.consignmentId,
-          MilestoneKind.Incident,
-          "KEMAL",
-        );
-        await expect(s.sent)
-          .to.be.revertedWithCustomError(fx.ledger, "OutsideJurisdiction")
-          .withArgs(0, toCountryBytes("UG"), toCountryBytes("KE"));
-      });
-
-      it("reverts with NotConsignmentParty when an aid organization speaks of someone else's consignment", async function () {
-        const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.attempt(
-          fx.members.otherAid.signer,
-          fx.consignmentId,
-          MilestoneKind.Incident,
-          "KEMBA",
-        );
-        await expect(s.sent)
-          .to.be.revertedWithCustomError(fx.ledger, "NotConsignmentParty")
-          .withArgs(0, fx.consignmentId, fx.members.otherAid.id);
-      });
-
-      it("reverts with NotConsignmentParty when a carrier cancels a consignment it is not party to", async function () {
-        const fx = await loadFixture(registeredFixture);
-        const s = await fx.scenario.attempt(
-          fx.members.carrier.signer,
-          fx.consignmentId,
-          MilestoneKind.Cancelled,
-          "KEMBA",
-        );
-        await expect(s.sent)
-          .to.be.revertedWithCustomError(fx.ledger, "NotConsignmentParty")
-          .withArgs(0, fx.consignmentId, fx.members.carrier.id);
-      });
+      type Fixture = Awaited<ReturnType<typeof registeredFixture>>;
+      const refusals: Array<{
+        name: string;
+        who: keyof Fixture["members"];
+        kind: MilestoneKind;
+        location: string;
+        error: string;
+        args: (fx: Fixture) => unknown[];
+      }> = [
+        {
+          name: "reverts with OutsideJurisdiction when Kenyan customs clears in Uganda",
+          who: "kenyaCustoms",
+          kind: MilestoneKind.ExportCleared,
+          location: "UGTOR",
+          error: "OutsideJurisdiction",
+          args: () => [0, toCountryBytes("KE"), toCountryBytes("UG")],
+        },
+        {
+          name: "lets customs record a non-clearance kind only inside its own country too",
+          who: "ugandaCustoms",
+          kind: MilestoneKind.Incident,
+          location: "KEMAL",
+          error: "OutsideJurisdiction",
+          args: () => [0, toCountryBytes("UG"), toCountryBytes("KE")],
+        },
+        {
+          name: "reverts with NotConsignmentParty when an aid organization speaks of someone else's consignment",
+          who: "otherAid",
+          kind: MilestoneKind.Incident,
+          location: "KEMBA",
+          error: "NotConsignmentParty",
+          args: (fx) => [0, fx.consignmentId, fx.members.otherAid.id],
+        },
+        {
+          name: "reverts with NotConsignmentParty when a carrier cancels a consignment it is not party to",
+          who: "carrier",
+          kind: MilestoneKind.Cancelled,
+          location: "KEMBA",
+          error: "NotConsignmentParty",
+          args: (fx) => [0, fx.consignmentId, fx.members.carrier.id],
+        },
+      ];
+      for (const refusal of refusals) {
+        it(refusal.name, async function () {
+          const fx = await loadFixture(registeredFixture);
+          const s = await fx.scenario.attempt(
+            fx.members[refusal.who].signer,
+            fx.consignmentId,
+            refusal.kind,
+            refusal.location,
+          );
+          await expect(s.sent)
+            .to.be.revertedWithCustomError(fx.ledger, refusal.error)
+            .withArgs(...refusal.args(fx));
+        });
+      }
     });
 
     describe("head and status rules", function () {

@@ -219,6 +219,34 @@ describe("verification routes (real node, LevelDB and anvil)", function () {
     expect(payloadHashOf(first.document as never)).to.equal(first.payloadHash);
   });
 
+  it("shows a correction beside the milestone it corrects, without rewriting it", async function () {
+    const posted = await api.post(`/v1/consignments/${consignmentId}/milestones`, carrier.token, {
+      eventId: "correct-dispatch",
+      kind: "Correction",
+      correctedIndex: 1,
+      location: "KEMBA",
+      occurredAt: isoNow(-1),
+      payload: { field: "truck", was: "KDA 1", is: "KDA 11" },
+    });
+    expect(posted.status, posted.text).to.equal(202);
+    expect((await api.settled(carrier.token, "correct-dispatch")).state).to.equal("recorded");
+    const view = await api.get(`/v1/consignments/${consignmentId}/milestones`);
+    const milestones = view.body.milestones as Array<{
+      index: number;
+      kind: string;
+      verified: boolean;
+      correctedBy?: number[];
+      correctedIndex?: number;
+    }>;
+    const correction = milestones.at(-1)!;
+    expect(correction).to.deep.include({ kind: "Correction", correctedIndex: 1, verified: true });
+    expect(milestones[1]).to.deep.include({ kind: "Dispatched", correctedBy: [correction.index], verified: true });
+    expect(view.body.verdict).to.equal("verified");
+    const page = await api.get(`/c/${consignmentId}`);
+    expect(page.text).to.include(`Corrected by milestone ${correction.index}`);
+    expect(page.text).to.include("Corrects milestone 1");
+  });
+
   it("flags what a key signed after its declared compromise time, keeps what it signed before, and goes on with a rotated key", async function () {
     const provider = node.client.provider;
     const before = await api.settled(carrier.token, "m0");

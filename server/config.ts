@@ -37,6 +37,7 @@ const environmentSchema = z
 
     BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(200),
     BATCH_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+    SUBMIT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(16).default(3),
     RECEIPT_TIMEOUT_MS: positiveInt.default(60_000),
     MAX_BODY_BYTES: positiveInt.default(2 * 1024 * 1024),
     MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).default(300),
@@ -77,6 +78,7 @@ export interface NodeConfig {
   keystoreScryptN: number;
   batchSize: number;
   batchWaitMs: number;
+  maxInFlight: number;
   receiptTimeoutMs: number;
   maxBodyBytes: number;
   maxClockSkewSeconds: number;
@@ -129,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     keystoreScryptN: e.KEYSTORE_SCRYPT_N,
     batchSize: e.BATCH_SIZE,
     batchWaitMs: e.BATCH_WAIT_MS,
+    maxInFlight: e.SUBMIT_MAX_IN_FLIGHT,
     receiptTimeoutMs: e.RECEIPT_TIMEOUT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxClockSkewSeconds: e.MAX_CLOCK_SKEW_SECONDS,

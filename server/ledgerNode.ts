@@ -114,6 +114,7 @@ export async function startLedgerNode(
     submitter = new Submitter(store, client, {
       batchSize: config.batchSize,
       batchWaitMs: config.batchWaitMs,
+      maxInFlight: config.maxInFlight,
       receiptTimeoutMs: config.receiptTimeoutMs,
       logger,
       metrics,

@@ -6,7 +6,7 @@
  * before it is signed again, so it never lands twice.
  */
 import type { Logger } from "pino";
-import type { Wallet } from "ethers";
+import type { TransactionReceipt, Wallet } from "ethers";
 import { LedgerError, codeOfContractError } from "../errors";
 import { withState } from "../domain/ledgerEvent";
 import type { LedgerEvent } from "../domain/ledgerEvent";
@@ -25,6 +25,8 @@ import type { BatchCall, LedgerClient } from "./ledgerClient";
 
 export interface SubmitterOptions {
   batchSize: number;
+  /** Transactions sent and not yet settled at once; each carries consignments no other one does. */
+  maxInFlight?: number;
   batchWaitMs: number;
   receiptTimeoutMs: number;
   logger: Logger;
@@ -58,6 +60,11 @@ export class Submitter {
   private nextNonce: number | undefined;
   /** Halved when a batch reverts without naming its bad item, so the search narrows to it; reset on success. */
   private runLimit: number;
+  /**
+   * Transactions broadcast and not yet settled, by hash. No two share a consignment, so each one's milestones
+   * extend heads that are already on chain, and one reverting leaves the others valid.
+   */
+  private readonly inFlight = new Map<string, InFlight>();
   private readonly state: SubmitterStatus = { running: false, chainReachable: true, consecutiveFailures: 0 };
 
   constructor(
@@ -154,25 +161,72 @@ export class Submitter {
 
   /** One pass: returns false when there was nothing to do. */
   private async step(): Promise<boolean> {
-    let events = await this.store.outboxEvents(this.options.batchSize);
+    await this.settleInFlight(false);
+    const maxInFlight = this.options.maxInFlight ?? 1;
+    let events = await this.store.outboxEvents(this.options.batchSize * (maxInFlight + 1));
     this.options.metrics.outboxDepth.set(this.store.pendingCount);
     this.state.oldestPendingAcceptedAt = events[0]?.history[0]?.at;
     if (events.length === 0) return false;
 
-    const submitted = events.filter((e) => e.state === "submitted");
+    const tracked = new Set([...this.inFlight.values()].flatMap((f) => f.events.map((e) => e.key)));
+    const submitted = events.filter((e) => e.state === "submitted" && !tracked.has(e.key));
     if (submitted.length) {
       await this.resolveSubmitted(submitted);
       return true;
     }
-    if (events.length < this.options.batchSize && this.options.batchWaitMs > 0) {
-      const age = Date.now() - Date.parse(events[0].history[0].at);
+    if (this.inFlight.size >= maxInFlight) {
+      await this.settleInFlight(true);
+      return true;
+    }
+    const sendable = () => {
+      const busy = new Set([...this.inFlight.values()].flatMap((f) => [...f.consignments]));
+      return events.filter((e) => !tracked.has(e.key) && !busy.has(e.consignmentId.toLowerCase()));
+    };
+    let candidates = sendable();
+    if (candidates.length === 0) {
+      await this.settleInFlight(true);
+      return true;
+    }
+    if (candidates.length < this.options.batchSize && this.options.batchWaitMs > 0 && this.inFlight.size === 0) {
+      const age = Date.now() - Date.parse(candidates[0].history[0].at);
       if (age < this.options.batchWaitMs) {
         await this.sleep(this.options.batchWaitMs - age);
-        events = await this.store.outboxEvents(this.options.batchSize);
+        events = await this.store.outboxEvents(this.options.batchSize * (maxInFlight + 1));
+        candidates = sendable();
+        if (candidates.length === 0) return true;
       }
     }
-    await this.submitRun(leadingRun(events).slice(0, this.runLimit));
+    await this.submitRun(leadingRun(candidates).slice(0, this.runLimit));
     return true;
+  }
+
+  /**
+   * Settles the transactions whose receipts have come; with `wait`, first waits for the oldest one. A receipt that
+   * does not come in time leaves its events `submitted`, for resolveSubmitted.
+   */
+  private async settleInFlight(wait: boolean): Promise<void> {
+    if (wait) {
+      const oldest = this.inFlight.values().next().value;
+      if (oldest) await Promise.race([oldest.outcome, this.stopped]);
+    }
+    for (const [hash, flight] of [...this.inFlight]) {
+      if (!this.running) return;
+      if (!flight.settled) continue;
+      this.inFlight.delete(hash);
+      const outcome = flight.settled;
+      if ("error" in outcome || !outcome.receipt) {
+        throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for ${hash}`, undefined, {
+          cause: "error" in outcome ? outcome.error : undefined,
+        });
+      }
+      if (outcome.receipt.status !== 1) {
+        // The state moved between estimate and mining (another node's milestone): sign afresh next pass.
+        await this.store.update(flight.events.map((e) => withState(e, "accepted", `transaction ${hash} reverted`)));
+        continue;
+      }
+      await this.markRecorded(flight.events, outcome.receipt);
+      this.runLimit = this.options.batchSize;
+    }
   }
 
   /** Events sent in an earlier pass (or before a crash): find out what became of them. */
@@ -231,23 +285,12 @@ export class Submitter {
     this.nextNonce = nonce + 1;
     this.options.metrics.batchSize.observe(sent.length);
 
-    const outcome = await Promise.race([this.receiptOf(signedTx.hash), this.stopped]);
-    // Stopping: the transaction is resolved from its stored hash on the next start.
-    if (outcome === "stopped") return;
-    if ("error" in outcome) {
-      throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for ${signedTx.hash}`, undefined, {
-        cause: outcome.error,
-      });
-    }
-    const receipt = outcome.receipt;
-    if (!receipt) throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for ${signedTx.hash} in time`);
-    if (receipt.status !== 1) {
-      // The state moved between estimate and mining (another node's milestone): sign afresh next pass.
-      await this.store.update(sent.map((e) => withState(e, "accepted", `transaction ${signedTx.hash} reverted`)));
-      return;
-    }
-    await this.markRecorded(sent, receipt);
-    this.runLimit = this.options.batchSize;
+    const flight: InFlight = {
+      events: sent,
+      consignments: new Set(sent.map((e) => e.consignmentId.toLowerCase())),
+      outcome: this.receiptOf(signedTx.hash).then((outcome) => (flight.settled = outcome)),
+    };
+    this.inFlight.set(signedTx.hash, flight);
   }
 
   /**
@@ -382,7 +425,7 @@ export class Submitter {
   }
 
   /** Waits for a receipt without ever rejecting, so that losing a race against stop() leaves nothing unhandled. */
-  private receiptOf(txHash: string) {
+  private receiptOf(txHash: string): Promise<ReceiptOutcome> {
     return this.client
       .waitForReceipt(txHash, this.options.receiptTimeoutMs, () => !this.running)
       .then(
@@ -401,6 +444,15 @@ export class Submitter {
       }
     });
   }
+}
+
+type ReceiptOutcome = { receipt: TransactionReceipt | null } | { error: unknown };
+
+interface InFlight {
+  events: LedgerEvent[];
+  consignments: Set<string>;
+  outcome: Promise<ReceiptOutcome>;
+  settled?: ReceiptOutcome;
 }
 
 /** The leading events that go in one transaction: same entry point, and a correction alone. */

@@ -208,4 +208,52 @@ describe("Submitter (real node and anvil)", function () {
     expect(await timesRecorded(node, fx.consignmentId, accepted.body.payloadHash as string)).to.equal(1);
     expect((await node.client.readConsignment(fx.consignmentId))?.head).to.equal(after.digest);
   });
+
+  it("keeps several transactions in flight, never two for one consignment, and every chain of heads intact", async function () {
+    const fx = await corridorNode({
+      EMBEDDED_BLOCK_TIME: "1",
+      BATCH_SIZE: "4",
+      SUBMIT_MAX_IN_FLIGHT: "3",
+      BATCH_WAIT_MS: "0",
+    });
+    track(fx.environment, () => fx.node);
+    const ids = [fx.consignmentId];
+    for (let c = 1; c < 3; c++) {
+      const r = await fx.api.post("/v1/consignments", fx.consignor.token, {
+        eventId: `registration-${c}`,
+        reference: `KE2026REL-PIPELINE-${c}`,
+        originCountry: "KE",
+        destinationCountry: "UG",
+        location: "KEMBA",
+        occurredAt: isoNow(-30),
+      });
+      ids.push(r.body.consignmentId as string);
+    }
+    await fx.api.settled(fx.consignor.token, "registration-2", 60_000);
+    await fx.node.submitter.stop();
+    for (let i = 0; i < 24; i++) {
+      const id = ids[Math.floor(i / 8)];
+      expect(
+        (await fx.api.post(`/v1/consignments/${id}/milestones`, fx.carrier.token, incident(`p-${i}`))).status,
+      ).to.equal(202);
+    }
+    fx.node.submitter.start();
+    const events = [];
+    for (let i = 0; i < 24; i++) events.push(await fx.api.settled(fx.carrier.token, `p-${i}`, 60_000));
+    expect(events.every((e) => e.state === "recorded")).to.equal(true);
+    for (let c = 0; c < 3; c++) {
+      const mine = events.filter((_, i) => Math.floor(i / 8) === c);
+      for (let k = 1; k < mine.length; k++)
+        expect(mine[k].prevHash, `consignment ${c}, milestone ${k}`).to.equal(mine[k - 1].digest);
+      expect((await fx.node.client.readConsignment(ids[c]))?.head).to.equal(mine.at(-1)!.digest);
+    }
+    // Several transactions landed in one block: they were in flight together.
+    const txsPerBlock = new Map<number, Set<string>>();
+    for (const e of events)
+      txsPerBlock.set(
+        e.blockNumber as number,
+        (txsPerBlock.get(e.blockNumber as number) ?? new Set()).add(e.txHash as string),
+      );
+    expect(Math.max(...[...txsPerBlock.values()].map((t) => t.size))).to.be.greaterThan(1);
+  });
 });

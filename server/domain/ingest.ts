@@ -12,8 +12,8 @@ import { MilestoneKind } from "./milestoneKinds";
 import { toLocationBytes } from "./locationCodes";
 import { milestoneDigestOf, recoverSignerOrNull, toSignerSignature } from "./eip712";
 import type { LedgerDeployment, SignerSignature } from "./eip712";
-import { checkCorrection, checkMilestone, checkRegistration } from "./ledgerRules";
-import type { ConsignmentRecord, LedgerView, RuleViolation, SignatureFacts } from "./ledgerRules";
+import { checkCorrection, checkMilestone, checkRegistration, stagedView } from "./ledgerRules";
+import type { LedgerView, RuleViolation, SignatureFacts } from "./ledgerRules";
 import { applyEvent, UNKNOWN_HEAD } from "./consignmentProjection";
 import type { AcceptedResponse, IdempotencyRecord, LedgerEvent } from "./ledgerEvent";
 import { flagsToBits } from "./milestoneRequests";
@@ -96,7 +96,7 @@ export async function acceptEvents(
       ...drafts.flatMap((d) => (d.event.registration?.consignee ? [d.event.registration.consignee] : [])),
     ],
   });
-  const staged = stage(view);
+  const staged = stagedView(view);
 
   for (const draft of drafts) {
     const { event, index } = draft;
@@ -304,17 +304,4 @@ function assertClientSignedForOrganization(
       { index: draft.index },
     );
   }
-}
-
-function stage(view: LedgerView) {
-  const changes = new Map<string, ConsignmentRecord>();
-  return {
-    get paused() {
-      return view.paused;
-    },
-    organization: (id: number) => view.organization(id),
-    signerKey: (signer: string) => view.signerKey(signer),
-    consignment: (id: string) => changes.get(id.toLowerCase()) ?? view.consignment(id),
-    put: (id: string, record: ConsignmentRecord) => changes.set(id.toLowerCase(), record),
-  };
 }

@@ -326,3 +326,22 @@ export function registeredConsignment(registration: RegistrationFacts, head: str
     closed: false,
   };
 }
+
+/**
+ * A view that sees consignment changes staged on top of another view: how a batch is checked item by item, each
+ * item seeing the ones before it, before anything is committed (the contract's batches are atomic the same way).
+ */
+export function stagedView(view: LedgerView) {
+  const changes = new Map<string, ConsignmentRecord>();
+  return {
+    get paused() {
+      return view.paused;
+    },
+    organization: (id: number) => view.organization(id),
+    signerKey: (signer: string) => view.signerKey(signer),
+    consignment: (id: string) => changes.get(id.toLowerCase()) ?? view.consignment(id),
+    put: (id: string, record: ConsignmentRecord) => void changes.set(id.toLowerCase(), record),
+    /** The staged records, keyed by lower-case consignment id. */
+    changes: changes as ReadonlyMap<string, ConsignmentRecord>,
+  };
+}

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { LedgerError } from "../errors";
 import type { ConsignmentVerifier } from "../chain/consignmentVerifier";
 import type { JsonValue } from "../domain/payloadHash";
+import type { LedgerEvent } from "../domain/ledgerEvent";
 import { evidenceBundleSchema, toEvidenceBundle } from "../domain/evidenceBundle";
 import { consignmentSummary, involvedOrganizations, mayReadDocuments, milestoneViews } from "../domain/consignmentView";
 import type { LedgerStore } from "../storage/ledgerStore";
@@ -42,15 +43,18 @@ export function verificationRoutes(api: VerificationApi): express.Router {
 
   async function verified(req: Request) {
     const { consignmentId } = consignmentIdParams.parse(req.params);
+    // This node's own events for the history: their documents, and the registration's reference.
+    const events = new Map<string, LedgerEvent | undefined>();
     const result = await api.verifier.verifyConsignment(consignmentId, async (m) => {
       const event = await api.store.eventByPayloadHash(m.payloadHash);
+      events.set(m.payloadHash.toLowerCase(), event);
       return event?.document as JsonValue | undefined;
     });
     if (result.history.length === 0)
       throw new LedgerError("CONSIGNMENT_NOT_FOUND", `no consignment ${consignmentId} on chain`);
     const involved = involvedOrganizations(result.history, result.directory);
     const withDocuments = mayReadDocuments(req.caller, involved);
-    const registrationEvent = await api.store.eventByPayloadHash(result.history[0].payloadHash);
+    const registrationEvent = events.get(result.history[0].payloadHash.toLowerCase());
     return {
       ...result,
       withDocuments,

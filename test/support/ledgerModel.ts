@@ -8,6 +8,7 @@ import {
   checkMilestone,
   checkRegistration,
   registeredConsignment,
+  stagedView,
 } from "../../server/domain/ledgerRules";
 import type {
   ConsignmentRecord,
@@ -110,15 +111,10 @@ export class LedgerModel implements LedgerView {
     return { ok: true };
   }
 
+  /** Items of a batch see the items before them; nothing sticks until commit. */
   private staged() {
-    const changes = new Map<string, ConsignmentRecord>();
-    return {
-      paused: this.paused,
-      organization: (id: number) => this.organization(id),
-      signerKey: (signer: string) => this.signerKey(signer),
-      consignment: (id: string) => changes.get(id.toLowerCase()) ?? this.consignment(id),
-      put: (id: string, record: ConsignmentRecord) => changes.set(id.toLowerCase(), record),
-      commit: () => changes.forEach((record, id) => this.consignments.set(id, record)),
-    };
+    const staged = stagedView(this);
+    const commit = () => staged.changes.forEach((record, id) => this.consignments.set(id, record));
+    return Object.assign(staged, { commit });
   }
 }

@@ -55,6 +55,7 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
     uint8 public constant FLAG_COLD_CHAIN = 4;
     uint8 public constant FLAG_DANGEROUS_GOODS = 8;
     uint8 private constant _ALL_FLAGS = 15;
+    uint256 public constant MAX_ENDPOINT_LENGTH = 256;
 
     uint32 private _organizationCount;
     mapping(uint32 organizationId => Organization organization) private _organizations;
@@ -108,6 +109,17 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         address previous = org.admin;
         org.admin = admin;
         emit OrganizationAdminChanged(organizationId, previous, admin);
+    }
+
+    /// @inheritdoc IConsignmentLedger
+    function publishOrganizationEndpoint(uint32 organizationId, string calldata endpoint) external {
+        Organization storage org = _existingOrganization(organizationId);
+        _checkOrganizationAdmin(organizationId, org);
+        // Ensure a URL, not a payload: every node stores what it reads here.
+        if (bytes(endpoint).length > MAX_ENDPOINT_LENGTH) {
+            revert EndpointTooLong(bytes(endpoint).length, MAX_ENDPOINT_LENGTH);
+        }
+        emit OrganizationEndpointPublished(organizationId, endpoint);
     }
 
     /// @inheritdoc IConsignmentLedger

@@ -121,6 +121,8 @@ interface IConsignmentLedger {
     event OrganizationDeactivated(uint32 indexed organizationId);
     event OrganizationReactivated(uint32 indexed organizationId);
     event OrganizationAdminChanged(uint32 indexed organizationId, address previousAdmin, address newAdmin);
+    /// @notice The URL of the node that serves this organization's documents to peers; empty withdraws it.
+    event OrganizationEndpointPublished(uint32 indexed organizationId, string endpoint);
     event SignerAdded(uint32 indexed organizationId, address indexed signer);
     event SignerRevoked(uint32 indexed organizationId, address indexed signer, uint64 revokedAt, uint64 compromisedAt);
 
@@ -168,6 +170,7 @@ interface IConsignmentLedger {
     error UnknownOrganization(uint32 organizationId);
     error OrganizationActiveUnchanged(uint32 organizationId, bool active);
     error UnauthorizedOrganizationAdmin(uint32 organizationId, address account);
+    error EndpointTooLong(uint256 length, uint256 maxLength);
     error InvalidSignerAddress();
     error SignerAlreadyRegistered(address signer, uint32 organizationId);
     error SignerNotRegistered(address signer);
@@ -225,6 +228,11 @@ interface IConsignmentLedger {
     /// @notice Adds a signer key to an organization. Governance or the organization's admin.
     /// A key belongs to one organization forever, and a revoked key cannot be added again.
     function addSigner(uint32 organizationId, address signer) external;
+
+    /// @notice Publishes the URL of the node that serves the organization's documents to peers (federation). The
+    /// chain is the directory every node reads; only the event carries the URL, so nothing is stored.
+    /// @dev Governance or the organization's admin key. At most 256 bytes; an empty string withdraws it.
+    function publishOrganizationEndpoint(uint32 organizationId, string calldata endpoint) external;
 
     /// @notice Revokes a signer key now. Governance or its organization's admin. Milestones recorded before stay valid.
     /// @param compromisedAt When the key is believed to have been compromised (0 if it was not); verifiers flag

@@ -95,6 +95,35 @@ describe("ConsignmentLedger governance", function () {
     });
   });
 
+  describe("publishOrganizationEndpoint", function () {
+    it("lets governance and the organization's admin publish, and emits OrganizationEndpointPublished", async function () {
+      const { ledger, members, orgAdmin } = await loadFixture(deployLedgerFixture);
+      await expect(ledger.publishOrganizationEndpoint(members.carrier.id, "https://ledger.example.org"))
+        .to.emit(ledger, "OrganizationEndpointPublished")
+        .withArgs(members.carrier.id, "https://ledger.example.org");
+      await expect(ledger.connect(orgAdmin).publishOrganizationEndpoint(members.carrier.id, ""))
+        .to.emit(ledger, "OrganizationEndpointPublished")
+        .withArgs(members.carrier.id, "");
+    });
+
+    it("refuses anyone else, an unknown organization and an endpoint over 256 bytes", async function () {
+      const { ledger, members, outsider } = await loadFixture(deployLedgerFixture);
+      await expect(ledger.connect(outsider).publishOrganizationEndpoint(members.carrier.id, "https://evil.example"))
+        .to.be.revertedWithCustomError(ledger, "UnauthorizedOrganizationAdmin")
+        .withArgs(members.carrier.id, outsider.address);
+      await expect(ledger.publishOrganizationEndpoint(999, "https://x.example"))
+        .to.be.revertedWithCustomError(ledger, "UnknownOrganization")
+        .withArgs(999);
+      await expect(ledger.publishOrganizationEndpoint(members.carrier.id, "https://" + "a".repeat(249)))
+        .to.be.revertedWithCustomError(ledger, "EndpointTooLong")
+        .withArgs(257, 256);
+      await expect(ledger.publishOrganizationEndpoint(members.carrier.id, "https://" + "a".repeat(248))).to.emit(
+        ledger,
+        "OrganizationEndpointPublished",
+      );
+    });
+  });
+
   describe("addSigner", function () {
     it("lets the organization's own admin add a key and emits SignerAdded", async function () {
       const { ledger, members, orgAdmin } = await loadFixture(deployLedgerFixture);

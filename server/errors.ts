@@ -9,6 +9,8 @@ export const ERROR_CODES = {
     status: 400,
     description: "The body, path or query does not match the schema; details lists zod issues with paths.",
   },
+  INVALID_QUERY: { status: 400, description: "A query parameter is unknown or invalid; the message names it." },
+  INVALID_CURSOR: { status: 400, description: "The paging cursor is not this node's, or belongs to other filters." },
   MALFORMED_JSON: { status: 400, description: "The body is not valid JSON." },
   DOCUMENT_NOT_CANONICALIZABLE: { status: 400, description: "The payload cannot be put in RFC 8785 canonical form." },
   INVALID_SIGNATURE: { status: 400, description: "A client-supplied signature is malformed." },
@@ -24,6 +26,11 @@ export const ERROR_CODES = {
   EVENT_NOT_FOUND: { status: 404, description: "No event with this id for this organization." },
   ORGANIZATION_NOT_FOUND: { status: 404, description: "No such organization." },
   API_KEY_NOT_FOUND: { status: 404, description: "No such API key." },
+  DOCUMENT_NOT_AVAILABLE: {
+    status: 404,
+    description: "This node does not hold the document (yet): it is fetched from the posting node's peer endpoint.",
+  },
+  SUBSCRIPTION_NOT_FOUND: { status: 404, description: "No such subscription for this organization." },
   CONSIGNMENT_NOT_FOUND: { status: 404, description: "The chain has no consignment with this id." },
   // 409
   IDEMPOTENCY_CONFLICT: { status: 409, description: "This eventId was already used with a different body." },

@@ -18,6 +18,20 @@ const HISTORY_TOPICS = [topic("ConsignmentRegistered"), topic("MilestoneRecorded
 const GOVERNANCE_TOPICS = [topic("OrganizationRegistered"), topic("SignerAdded"), topic("SignerRevoked")];
 const LOG_CHUNK = 50_000;
 
+/** A governance change, decoded: what the indexer keeps of organizations and keys. */
+export type GovernanceChange =
+  | { name: "OrganizationRegistered"; organizationId: number; kind: OrganizationKind; country: string; organizationName: string }
+  | { name: "OrganizationActiveChanged"; organizationId: number; active: boolean }
+  | { name: "OrganizationEndpointPublished"; organizationId: number; endpoint: string }
+  | { name: "SignerAdded"; organizationId: number; signer: string }
+  | { name: "SignerRevoked"; organizationId: number; signer: string; revokedAt: number; compromisedAt: number };
+
+/** One of the contract's logs in a block range, decoded, in chain order. */
+export type LedgerRecord = { blockNumber: number; blockHash: string; logIndex: number; blockTime: number } & (
+  | { type: "history"; milestone: VerifiableMilestone }
+  | { type: "governance"; change: GovernanceChange }
+);
+
 export interface ChainDirectory {
   keys: Map<string, KeyHistory>;
   organizations: Map<number, { kind: OrganizationKind; country: string; name: string }>;
@@ -39,32 +53,48 @@ export class ChainHistory {
   /** Every organization and signer key, with when each key was added, revoked and declared compromised. */
   async directory(): Promise<ChainDirectory> {
     const logs = await this.logs([GOVERNANCE_TOPICS]);
-    const keys = new Map<string, KeyHistory>();
-    const organizations: ChainDirectory["organizations"] = new Map();
+    const directory: ChainDirectory = { keys: new Map(), organizations: new Map() };
     for (const log of logs) {
-      const event = ledgerInterface.parseLog(log)!;
-      if (event.name === "OrganizationRegistered") {
-        organizations.set(Number(event.args.organizationId), {
-          kind: Number(event.args.kind) as OrganizationKind,
-          country: fromCodeBytes(event.args.country),
-          name: event.args.name,
-        });
-      } else if (event.name === "SignerAdded") {
-        keys.set(String(event.args.signer).toLowerCase(), {
-          organizationId: Number(event.args.organizationId),
-          addedAt: await this.blockTime(log.blockNumber),
-          revokedAt: 0,
-          compromisedAt: 0,
-        });
-      } else {
-        const key = keys.get(String(event.args.signer).toLowerCase());
-        if (key) {
-          key.revokedAt = Number(event.args.revokedAt);
-          key.compromisedAt = Number(event.args.compromisedAt);
-        }
-      }
+      const change = decodeGovernanceLog(log);
+      if (change) applyGovernanceChange(directory, change, await this.blockTime(log.blockNumber));
     }
-    return { keys, organizations };
+    return directory;
+  }
+
+  /**
+   * Every log of the contract in [fromBlock, toBlock], decoded in chain order: what the indexer follows. Events the
+   * node has no use for (roles, pauses) are left out.
+   */
+  async recordsBetween(fromBlock: number, toBlock: number): Promise<LedgerRecord[]> {
+    const logs = await this.logs([], fromBlock, toBlock);
+    await Promise.all([...new Set(logs.map((l) => l.blockNumber))].map((n) => this.blockTime(n)));
+    const records: LedgerRecord[] = [];
+    for (const log of logs) {
+      const position = {
+        blockNumber: log.blockNumber,
+        blockHash: log.blockHash,
+        logIndex: log.index,
+        blockTime: await this.blockTime(log.blockNumber),
+      };
+      if (HISTORY_TOPICS.includes(log.topics[0])) {
+        records.push({ ...position, type: "history", milestone: await this.toMilestone(log) });
+        continue;
+      }
+      const change = decodeGovernanceLog(log);
+      if (change) records.push({ ...position, type: "governance", change });
+    }
+    this.forgetCaches();
+    return records;
+  }
+
+  /** The hash of block `n`, or undefined when the chain has no such block (any more). */
+  async blockHash(n: number): Promise<string | undefined> {
+    const block = await this.rawRpc<{ hash: string } | null>("eth_getBlockByNumber", [toQuantity(n), false]);
+    return block?.hash ?? undefined;
+  }
+
+  async latestBlock(): Promise<number> {
+    return Number(BigInt(await this.rawRpc<string>("eth_blockNumber", [])));
   }
 
   /** Histories from logs: one consignment's, or every consignment's when `consignmentId` is omitted. */
@@ -145,10 +175,19 @@ export class ChainHistory {
     return time;
   }
 
-  private async logs(topics: Array<string | string[]>): Promise<Log[]> {
-    const latest = await this.provider.getBlockNumber();
+  /**
+   * A follower reads block ranges once, so what it cached for them is not needed again; after a reorganisation
+   * (`everything`) it may be wrong.
+   */
+  forgetCaches(everything = false): void {
+    if (everything || this.blockTimes.size > 10_000) this.blockTimes.clear();
+    this.signaturesByTx.clear();
+  }
+
+  private async logs(topics: Array<string | string[]>, fromBlock?: number, toBlock?: number): Promise<Log[]> {
+    const latest = toBlock ?? (await this.provider.getBlockNumber());
     const all: Log[] = [];
-    for (let from = this.deployment.deploymentBlock; from <= latest; from += LOG_CHUNK) {
+    for (let from = fromBlock ?? this.deployment.deploymentBlock; from <= latest; from += LOG_CHUNK) {
       const raw = await this.rawRpc<RawLog[]>("eth_getLogs", [
         {
           address: this.deployment.address,
@@ -176,6 +215,68 @@ export class ChainHistory {
     if (body.error || body.result === undefined)
       throw new Error(`${method} failed: ${body.error?.message ?? response.status}`);
     return body.result;
+  }
+}
+
+/** What a governance change does to the directory of organizations and keys; `blockTime` dates an added key. */
+export function applyGovernanceChange(directory: ChainDirectory, change: GovernanceChange, blockTime: number): void {
+  if (change.name === "OrganizationRegistered") {
+    directory.organizations.set(change.organizationId, {
+      kind: change.kind,
+      country: change.country,
+      name: change.organizationName,
+    });
+  } else if (change.name === "SignerAdded") {
+    directory.keys.set(change.signer, {
+      organizationId: change.organizationId,
+      addedAt: blockTime,
+      revokedAt: 0,
+      compromisedAt: 0,
+    });
+  } else if (change.name === "SignerRevoked") {
+    const key = directory.keys.get(change.signer);
+    if (key) {
+      key.revokedAt = change.revokedAt;
+      key.compromisedAt = change.compromisedAt;
+    }
+  }
+}
+
+function decodeGovernanceLog(log: Log): GovernanceChange | undefined {
+  let event;
+  try {
+    event = ledgerInterface.parseLog(log);
+  } catch {
+    return undefined;
+  }
+  if (!event) return undefined;
+  const organizationId = Number(event.args.organizationId ?? 0);
+  switch (event.name) {
+    case "OrganizationRegistered":
+      return {
+        name: "OrganizationRegistered",
+        organizationId,
+        kind: Number(event.args.kind) as OrganizationKind,
+        country: fromCodeBytes(event.args.country),
+        organizationName: event.args.name,
+      };
+    case "OrganizationDeactivated":
+    case "OrganizationReactivated":
+      return { name: "OrganizationActiveChanged", organizationId, active: event.name === "OrganizationReactivated" };
+    case "OrganizationEndpointPublished":
+      return { name: "OrganizationEndpointPublished", organizationId, endpoint: event.args.endpoint };
+    case "SignerAdded":
+      return { name: "SignerAdded", organizationId, signer: String(event.args.signer).toLowerCase() };
+    case "SignerRevoked":
+      return {
+        name: "SignerRevoked",
+        organizationId,
+        signer: String(event.args.signer).toLowerCase(),
+        revokedAt: Number(event.args.revokedAt),
+        compromisedAt: Number(event.args.compromisedAt),
+      };
+    default:
+      return undefined;
   }
 }
 

@@ -49,6 +49,12 @@ export class Governance {
     );
   }
 
+  async publishEndpoint(organizationId: number, endpoint: string): Promise<void> {
+    await this.transact("publish an organization's endpoint", async (ledger) =>
+      (await ledger.publishOrganizationEndpoint(organizationId, endpoint)).wait(),
+    );
+  }
+
   /** One governance transaction at a time, so their nonces never collide. */
   private transact<T>(what: string, operation: (ledger: ConsignmentLedger) => Promise<T>): Promise<T> {
     const ledger = this.contract;

@@ -1,10 +1,11 @@
 /**
  * What the verification API shows: who may see documents, a consignment's summary, and each milestone with its
  * per-check results. Anyone may read kinds, places, times, organizations, hashes and verdicts; documents need a
- * key of an organization involved in the consignment, or the node operator's or an auditor's (organization 0) key.
+ * key of an organization maySeeDocuments admits, or the node operator's or an auditor's (organization 0) key.
  */
 import { MilestoneKind, OrganizationKind, milestoneKindRule } from "./milestoneKinds";
 import { flagsFromBits } from "./milestoneRequests";
+import { maySeeDocuments, partiesOfHistory } from "./consignmentIndex";
 import type { HistoryVerdict, KeyHistory, VerifiableMilestone } from "./verification";
 
 export interface Viewer {
@@ -16,23 +17,20 @@ export interface Directory {
   organizations: Map<number, { kind: OrganizationKind; country: string; name: string }>;
 }
 
-/** Organizations involved in a consignment: its consignor and consignee, and every organization that signed. */
-export function involvedOrganizations(history: readonly VerifiableMilestone[], directory: Directory): Set<number> {
-  const involved = new Set<number>();
-  const registration = history[0]?.registration;
-  if (registration) {
-    involved.add(registration.consignor);
-    if (registration.consignee) involved.add(registration.consignee);
-  }
-  for (const m of history) {
-    const key = directory.keys.get(m.signer.toLowerCase());
-    if (key) involved.add(key.organizationId);
-  }
-  return involved;
-}
-
-export function mayReadDocuments(viewer: Viewer | undefined, involved: Set<number>): boolean {
-  return viewer !== undefined && (viewer.organizationId === 0 || involved.has(viewer.organizationId));
+/**
+ * Whether a viewer may read a consignment's documents: the node operator and auditors (organization 0), or an
+ * organization maySeeDocuments admits.
+ */
+export function mayReadDocuments(
+  viewer: Viewer | undefined,
+  history: readonly VerifiableMilestone[],
+  directory: Directory,
+): boolean {
+  if (!viewer) return false;
+  if (viewer.organizationId === 0) return true;
+  const parties = partiesOfHistory(history, (signer) => directory.keys.get(signer.toLowerCase())?.organizationId);
+  const org = directory.organizations.get(viewer.organizationId);
+  return parties !== undefined && maySeeDocuments(org && { id: viewer.organizationId, ...org }, parties);
 }
 
 function organizationView(directory: Directory, id: number | undefined) {

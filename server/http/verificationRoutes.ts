@@ -12,7 +12,7 @@ import type { ConsignmentVerifier } from "../chain/consignmentVerifier";
 import type { JsonValue } from "../domain/payloadHash";
 import type { LedgerEvent } from "../domain/ledgerEvent";
 import { evidenceBundleSchema, toEvidenceBundle } from "../domain/evidenceBundle";
-import { consignmentSummary, involvedOrganizations, mayReadDocuments, milestoneViews } from "../domain/consignmentView";
+import { consignmentSummary, mayReadDocuments, milestoneViews } from "../domain/consignmentView";
 import type { LedgerStore } from "../storage/ledgerStore";
 import { authenticate } from "./auth";
 import { consignmentIdParams } from "./schemas";
@@ -52,8 +52,7 @@ export function verificationRoutes(api: VerificationApi): express.Router {
     });
     if (result.history.length === 0)
       throw new LedgerError("CONSIGNMENT_NOT_FOUND", `no consignment ${consignmentId} on chain`);
-    const involved = involvedOrganizations(result.history, result.directory);
-    const withDocuments = mayReadDocuments(req.caller, involved);
+    const withDocuments = mayReadDocuments(req.caller, result.history, result.directory);
     const registrationEvent = events.get(result.history[0].payloadHash.toLowerCase());
     return {
       ...result,

@@ -34,7 +34,16 @@ export interface HostedOrganization {
   signers: HostedSigner[];
 }
 
-type Sub<V> = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, V>;
+export type Sub<V> = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, V>;
+
+/** Runs a LevelDB operation; its failure becomes STORE_UNAVAILABLE, the code every caller of the store handles. */
+export async function storeOperation<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (cause) {
+    throw new LedgerError("STORE_UNAVAILABLE", `the store failed to ${what}`, undefined, { cause });
+  }
+}
 
 const SEQ_WIDTH = 16;
 const seqKey = (seq: number): string => String(seq).padStart(SEQ_WIDTH, "0");
@@ -63,6 +72,16 @@ export class LedgerStore {
     this.organizations = sub<HostedOrganization>("organizations");
     this.meta = sub<unknown>("meta");
     this.byPayloadHash = sub<string>("byPayloadHash");
+  }
+
+  /** A named part of the same database, for the index, federation and subscription stores. */
+  sublevel<V>(name: string): Sub<V> {
+    return this.db.sublevel<string, V>(name, { valueEncoding: "json" });
+  }
+
+  /** A batch over the whole database: writes to several sublevels land together or not at all. */
+  batch() {
+    return this.db.batch();
   }
 
   async open(): Promise<void> {
@@ -212,11 +231,7 @@ export class LedgerStore {
     return this.db.batch().put(key, value, { sublevel }).write({ sync: true });
   }
 
-  private async guard<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (cause) {
-      throw new LedgerError("STORE_UNAVAILABLE", `the store failed to ${what}`, undefined, { cause });
-    }
+  private guard<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    return storeOperation(what, operation);
   }
 }

@@ -51,6 +51,29 @@ export function createMetrics() {
       registers: [registry],
       buckets: [1, 5, 10, 25, 50, 100, 200, 500],
     }),
+    indexedBlock: new Gauge({ name: "ledger_index_block", help: "Last block the index holds", registers: [registry] }),
+    indexedMilestones: new Counter({
+      name: "ledger_index_milestones_total",
+      help: "Milestones of every organization indexed from the chain",
+      registers: [registry],
+    }),
+    reorganisations: new Counter({
+      name: "ledger_index_reorganisations_total",
+      help: "Times the index rolled back to a fork point",
+      registers: [registry],
+    }),
+    documentFetches: new Counter({
+      name: "ledger_peer_document_fetches_total",
+      help: "Documents fetched from peer nodes, by outcome",
+      registers: [registry],
+      labelNames: ["outcome"] as const,
+    }),
+    webhookDeliveries: new Counter({
+      name: "ledger_webhook_deliveries_total",
+      help: "Webhook delivery attempts, by outcome",
+      registers: [registry],
+      labelNames: ["outcome"] as const,
+    }),
     httpErrors: new Counter({
       name: "ledger_http_errors_total",
       help: "Error responses by code",

@@ -46,6 +46,15 @@ const environmentSchema = z
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
     PUBLIC_BASE_URL: z.url().optional(),
     PUBLIC_REQUESTS_PER_MINUTE: positiveInt.default(300),
+
+    INDEX_CONFIRMATIONS: z.coerce.number().int().min(0).max(1000).default(0),
+    INDEX_POLL_MS: positiveInt.default(500),
+    PEER_URL: z.url().optional(),
+    PEER_RETRY_MAX_MS: positiveInt.default(60_000),
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+    WEBHOOK_RETRY_BASE_MS: positiveInt.default(1_000),
+    WEBHOOK_RETRY_MAX_MS: positiveInt.default(600_000),
+    WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   })
   .superRefine((env, ctx) => {
     if (!env.CHAIN_RPC_URL) return;
@@ -88,6 +97,11 @@ export interface NodeConfig {
   /** The URL in QR codes; by default the one the request came in on. */
   publicBaseUrl?: string;
   publicRequestsPerMinute: number;
+  index: { confirmations: number; pollMs: number };
+  /** The URL peers reach this node at, published on chain for every hosted organization; none: not published. */
+  peerUrl?: string;
+  peerRetryMaxMs: number;
+  webhooks: { maxAttempts: number; baseMs: number; maxMs: number; timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -140,5 +154,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/$/, ""),
     publicRequestsPerMinute: e.PUBLIC_REQUESTS_PER_MINUTE,
+    index: { confirmations: e.INDEX_CONFIRMATIONS, pollMs: e.INDEX_POLL_MS },
+    peerUrl: (e.PEER_URL ?? e.PUBLIC_BASE_URL)?.replace(/\/$/, ""),
+    peerRetryMaxMs: e.PEER_RETRY_MAX_MS,
+    webhooks: {
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      baseMs: e.WEBHOOK_RETRY_BASE_MS,
+      maxMs: e.WEBHOOK_RETRY_MAX_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    },
   };
 }

@@ -28,6 +28,12 @@ import { Administration } from "./domain/administration";
 import { acceptEvents } from "./domain/ingest";
 import type { IngestItem } from "./domain/ingest";
 import { createHttpApp } from "./http/app";
+import { LedgerIndex } from "./storage/ledgerIndex";
+import { FederationStore } from "./storage/federationStore";
+import { SubscriptionStore } from "./storage/subscriptionStore";
+import { ChainIndexer } from "./chain/chainIndexer";
+import { DocumentFetcher } from "./federation/documentFetcher";
+import { WebhookDispatcher } from "./subscriptions/webhookDispatcher";
 import type { Readiness } from "./http/app";
 
 export const NODE_VERSION = "0.1.0";
@@ -39,6 +45,10 @@ export interface RunningNode {
   store: LedgerStore;
   client: LedgerClient;
   submitter: Submitter;
+  index: LedgerIndex;
+  indexer: ChainIndexer;
+  fetcher: DocumentFetcher;
+  webhooks: WebhookDispatcher;
   chain?: LocalChain;
   /** Shown on the first start only. */
   bootstrapToken?: string;
@@ -61,7 +71,14 @@ export async function startLedgerNode(
   let stopping = false;
   let server: Server | undefined;
   let submitter: Submitter | undefined;
+  const index = new LedgerIndex(store);
+  const documents = new FederationStore(store);
+  const subscriptionStore = new SubscriptionStore(store);
+  let indexer: ChainIndexer | undefined;
+  let fetcher: DocumentFetcher | undefined;
+  let webhooks: WebhookDispatcher | undefined;
   try {
+    await index.load();
     const connected = await connectChain(config, logger);
     chain = connected.chain;
     const { provider, relayer, governor, deployment } = connected;
@@ -104,11 +121,28 @@ export async function startLedgerNode(
       store,
       changed: () => {
         reader.invalidate();
-        void reloadHosted().catch((error: unknown) =>
-          logger.error({ err: error }, "reloading hosted organizations failed"),
-        );
+        void reloadHosted()
+          .then(() => publishEndpoints())
+          .then(() => fetcher?.poke())
+          .catch((error: unknown) => logger.error({ err: error }, "reloading hosted organizations failed"));
       },
     });
+    // Every hosted organization's endpoint is published on chain, where peers look it up.
+    const publishEndpoints = async () => {
+      if (!config.peerUrl) return;
+      for (const org of hosted.values()) {
+        if (index.organization(org.id)?.endpoint === config.peerUrl) continue;
+        if (!governance.configured) {
+          logger.warn(
+            { organizationId: org.id, endpoint: config.peerUrl },
+            "no governance key: ask the consortium to publishOrganizationEndpoint for this organization",
+          );
+          continue;
+        }
+        await governance.publishEndpoint(org.id, config.peerUrl);
+        logger.info({ organizationId: org.id, endpoint: config.peerUrl }, "published the organization's endpoint");
+      }
+    };
     const activeSigner = (organizationId: number) => vault.activeSigner(hosted.get(organizationId));
 
     submitter = new Submitter(store, client, {
@@ -119,16 +153,48 @@ export async function startLedgerNode(
       logger,
       metrics,
       signerOf: activeSigner,
-      onRecorded: (events) => reader.noteRecorded(events),
+      onRecorded: (events) => {
+        reader.noteRecorded(events);
+        indexer?.poke();
+      },
     });
     const reconciled = await submitter.reconcile(deployment.deploymentBlock);
     logger.info({ ...reconciled, pending: store.pendingCount }, "reconciled the store with the chain");
     submitter.start();
 
+    indexer = new ChainIndexer(new ChainHistory(provider, deployment), index, {
+      confirmations: config.index.confirmations,
+      pollMs: config.index.pollMs,
+      logger,
+      metrics,
+    });
+    fetcher = new DocumentFetcher({
+      index,
+      documents,
+      deployment: { chainId: deployment.chainId, address: deployment.address },
+      hostedOrganizations: () => [...hosted.values()].map((o) => ({ id: o.id, kind: o.kind, country: o.country })),
+      signerOf: (id) => activeSigner(id),
+      logger,
+      metrics,
+      retryMaxMs: config.peerRetryMaxMs,
+    });
+    webhooks = new WebhookDispatcher(index, subscriptionStore, { ...config.webhooks, logger, metrics });
+    const liveIndexer = indexer;
+    // The endpoint is published once the index knows what the chain already says, so a restart publishes nothing.
+    void liveIndexer
+      .syncOnce()
+      .then(() => publishEndpoints())
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, "publishing the endpoint failed; it is tried again on the next start"),
+      )
+      .finally(() => liveIndexer.start());
+    fetcher.start();
+    webhooks.start();
+
     const bootstrapToken = await bootstrapAdminKey(config, store, administration);
 
     const running = submitter;
-    const app = createHttpApp({
+    const { app, closeStreams } = createHttpApp({
       version: NODE_VERSION,
       logger,
       metrics,
@@ -160,8 +226,20 @@ export async function startLedgerNode(
         running.wake();
         return responses;
       },
-      readiness: () => readiness(store, client, running, config.readyMaxLagSeconds),
+      readiness: () => readiness(store, client, running, liveIndexer, config.readyMaxLagSeconds),
+      federation: { index, documents, deployment: { chainId: deployment.chainId, address: deployment.address } },
+      subscriptions: {
+        index,
+        subscriptions: subscriptionStore,
+        retry: {
+          maxAttempts: config.webhooks.maxAttempts,
+          baseMs: config.webhooks.baseMs,
+          maxMs: config.webhooks.maxMs,
+        },
+        wake: () => webhooks?.poke(),
+      },
       verification: {
+        documents,
         verifier: new ConsignmentVerifier(new ChainHistory(provider, deployment)),
         publicRequestsPerMinute: config.publicRequestsPerMinute,
         publicBaseUrl: (req) =>
@@ -182,6 +260,8 @@ export async function startLedgerNode(
     );
 
     const liveServer = server;
+    const liveFetcher = fetcher;
+    const liveWebhooks = webhooks;
     return {
       url,
       port,
@@ -189,6 +269,10 @@ export async function startLedgerNode(
       store,
       client,
       submitter: running,
+      index,
+      indexer: liveIndexer,
+      fetcher: liveFetcher,
+      webhooks: liveWebhooks,
       chain,
       bootstrapToken,
       logger,
@@ -196,7 +280,9 @@ export async function startLedgerNode(
         if (stopping) return;
         stopping = true;
         logger.info("shutting down: no new requests, draining the submitter");
+        closeStreams();
         await closeServer(liveServer, config.shutdownTimeoutMs);
+        await Promise.all([liveIndexer.stop(), liveFetcher.stop(), liveWebhooks.stop()]);
         await withTimeout(running.stop(), config.shutdownTimeoutMs).catch((error: unknown) =>
           logger.warn({ err: error }, "the submitter did not stop in time; what it sent is resolved on the next start"),
         );
@@ -209,6 +295,7 @@ export async function startLedgerNode(
   } catch (error) {
     stopping = true;
     await submitter?.stop().catch(() => undefined);
+    await Promise.all([indexer?.stop(), fetcher?.stop(), webhooks?.stop()]).catch(() => undefined);
     server?.close();
     await store.close().catch(() => undefined);
     await chain?.stop().catch(() => undefined);
@@ -288,6 +375,7 @@ async function readiness(
   store: LedgerStore,
   client: LedgerClient,
   submitter: Submitter,
+  indexer: ChainIndexer,
   maxLagSeconds: number,
 ): Promise<Readiness> {
   const checks: Readiness["checks"] = {};
@@ -312,6 +400,14 @@ async function readiness(
     pending: store.pendingCount,
     lastError: status.lastError,
     lastRecordedAt: status.lastRecordedAt,
+  };
+  const index = indexer.status();
+  checks.index = {
+    ok: index.lastError === undefined,
+    blockNumber: index.cursor?.blockNumber ?? null,
+    lagBlocks: index.lagBlocks ?? null,
+    lastError: index.lastError,
+    lastSyncedAt: index.lastSyncedAt,
   };
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }

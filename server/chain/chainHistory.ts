@@ -8,7 +8,11 @@ import type { JsonRpcProvider, Log } from "ethers";
 import { ConsignmentLedger__factory } from "../../typechain-types";
 import { fromCodeBytes } from "../domain/locationCodes";
 import type { OrganizationKind } from "../domain/milestoneKinds";
-import type { KeyHistory, VerifiableMilestone } from "../domain/verification";
+import type { VerifiableMilestone } from "../domain/verification";
+import { applyGovernanceChange } from "../domain/ledgerDirectory";
+import type { ChainDirectory, GovernanceChange, LedgerRecord } from "../domain/ledgerDirectory";
+
+export type { ChainDirectory, GovernanceChange, LedgerRecord };
 import type { SignerSignature } from "../domain/eip712";
 import type { DeploymentRecord } from "./ledgerDeployment";
 
@@ -17,25 +21,6 @@ const topic = (name: string) => ledgerInterface.getEvent(name)!.topicHash;
 const HISTORY_TOPICS = [topic("ConsignmentRegistered"), topic("MilestoneRecorded"), topic("CorrectionRecorded")];
 const GOVERNANCE_TOPICS = [topic("OrganizationRegistered"), topic("SignerAdded"), topic("SignerRevoked")];
 const LOG_CHUNK = 50_000;
-
-/** A governance change, decoded: what the indexer keeps of organizations and keys. */
-export type GovernanceChange =
-  | { name: "OrganizationRegistered"; organizationId: number; kind: OrganizationKind; country: string; organizationName: string }
-  | { name: "OrganizationActiveChanged"; organizationId: number; active: boolean }
-  | { name: "OrganizationEndpointPublished"; organizationId: number; endpoint: string }
-  | { name: "SignerAdded"; organizationId: number; signer: string }
-  | { name: "SignerRevoked"; organizationId: number; signer: string; revokedAt: number; compromisedAt: number };
-
-/** One of the contract's logs in a block range, decoded, in chain order. */
-export type LedgerRecord = { blockNumber: number; blockHash: string; logIndex: number; blockTime: number } & (
-  | { type: "history"; milestone: VerifiableMilestone }
-  | { type: "governance"; change: GovernanceChange }
-);
-
-export interface ChainDirectory {
-  keys: Map<string, KeyHistory>;
-  organizations: Map<number, { kind: OrganizationKind; country: string; name: string }>;
-}
 
 export class ChainHistory {
   private readonly blockTimes = new Map<number, number>();
@@ -215,30 +200,6 @@ export class ChainHistory {
     if (body.error || body.result === undefined)
       throw new Error(`${method} failed: ${body.error?.message ?? response.status}`);
     return body.result;
-  }
-}
-
-/** What a governance change does to the directory of organizations and keys; `blockTime` dates an added key. */
-export function applyGovernanceChange(directory: ChainDirectory, change: GovernanceChange, blockTime: number): void {
-  if (change.name === "OrganizationRegistered") {
-    directory.organizations.set(change.organizationId, {
-      kind: change.kind,
-      country: change.country,
-      name: change.organizationName,
-    });
-  } else if (change.name === "SignerAdded") {
-    directory.keys.set(change.signer, {
-      organizationId: change.organizationId,
-      addedAt: blockTime,
-      revokedAt: 0,
-      compromisedAt: 0,
-    });
-  } else if (change.name === "SignerRevoked") {
-    const key = directory.keys.get(change.signer);
-    if (key) {
-      key.revokedAt = change.revokedAt;
-      key.compromisedAt = change.compromisedAt;
-    }
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { LedgerMetrics } from "../telemetry/metrics";
-import type { FeedEntry, IndexCursor, LedgerIndex } from "../storage/ledgerIndex";
+import type { IndexCursor, LedgerIndex } from "../storage/ledgerIndex";
 import type { ChainHistory } from "./chainHistory";
 
 export interface IndexerOptions {
@@ -16,8 +16,6 @@ export interface IndexerOptions {
   chunkBlocks?: number;
   logger: Logger;
   metrics?: LedgerMetrics;
-  /** Called after each committed batch with what it appended to the feed. */
-  onEntries?(entries: FeedEntry[]): void;
 }
 
 export interface IndexerStatus {
@@ -116,7 +114,6 @@ export class ChainIndexer {
       indexed += milestones;
       this.options.metrics?.indexedMilestones.inc(milestones);
       this.options.metrics?.indexedBlock.set(to);
-      if (entries.length) this.options.onEntries?.(entries);
       cursor = this.index.cursor!;
     }
     this.lastSyncedAt = new Date().toISOString();
@@ -136,7 +133,6 @@ export class ChainIndexer {
         { from: cursor.blockNumber, to: checkpoint.blockNumber, retracted: retracted.length },
         "the chain reorganised: rolled the index back to the fork point",
       );
-      if (retracted.length) this.options.onEntries?.(retracted);
       return checkpoint;
     }
     this.options.logger.warn(

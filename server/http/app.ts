@@ -20,6 +20,10 @@ import { errorHandler } from "./errorHandling";
 import { openApiDocument } from "./openapi";
 import { verificationRoutes } from "./verificationRoutes";
 import type { VerificationApi } from "./verificationRoutes";
+import { federationRoutes } from "./federationRoutes";
+import type { FederationApi } from "./federationRoutes";
+import { subscriptionRoutes } from "./subscriptionRoutes";
+import type { SubscriptionApi } from "./subscriptionRoutes";
 import {
   apiKeyParams,
   consignmentIdParams,
@@ -48,9 +52,12 @@ export interface NodeApi {
   readiness(): Promise<Readiness>;
   isShuttingDown(): boolean;
   verification: Omit<VerificationApi, "store">;
+  federation: Omit<FederationApi, "store">;
+  subscriptions: Omit<SubscriptionApi, "store">;
 }
 
-export function createHttpApp(api: NodeApi): express.Express {
+/** The app, and how to end its open event streams (which would otherwise hold a shutdown up). */
+export function createHttpApp(api: NodeApi): { app: express.Express; closeStreams(): void } {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
@@ -190,12 +197,15 @@ export function createHttpApp(api: NodeApi): express.Express {
   });
 
   app.use(verificationRoutes({ ...api.verification, store: api.store }));
+  const federation = federationRoutes({ ...api.federation, store: api.store });
+  app.use(federation.router);
+  app.use(subscriptionRoutes({ ...api.subscriptions, store: api.store }));
 
   app.use((req: Request) => {
     throw new LedgerError("NOT_FOUND", `no route ${req.method} ${req.path}`);
   });
   app.use(errorHandler(api.logger, api.metrics));
-  return app;
+  return { app, closeStreams: federation.closeStreams };
 }
 
 /** Ingest and event reads act for the caller's own member organization. */

@@ -5,6 +5,8 @@ import { z } from "zod";
 import type { ZodType } from "zod";
 import { ERROR_CODES } from "../errors";
 import { batchRequestSchema, milestoneRequestSchema, registrationRequestSchema } from "../domain/milestoneRequests";
+import { milestoneFilterSchema, milestoneQuerySchema } from "../domain/milestoneQuery";
+import { createSubscriptionSchema } from "../domain/webhookDelivery";
 import {
   acceptedResponseSchema,
   errorResponseSchema,
@@ -47,6 +49,22 @@ function post(summary: string, body: ZodType, accepted: ZodType | null, statuses
     },
   };
 }
+
+/** Query parameters from a zod object: each property, its description and JSON Schema. */
+function queryParameters(schema: ZodType) {
+  const described = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as {
+    properties?: Record<string, { description?: string }>;
+  };
+  return Object.entries(described.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: "query",
+    required: false,
+    description: property.description,
+    schema: property,
+  }));
+}
+
+const pathParameter = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
 
 export function openApiDocument(version: string) {
   const ingestErrors = [400, 401, 403, 409, 413, 415, 422, 503];
@@ -137,6 +155,87 @@ export function openApiDocument(version: string) {
           summary: "Revoke an API key",
           security: secured,
           responses: { "200": { description: "Revoked" }, ...errors(401, 403, 404) },
+        },
+      },
+      "/v1/milestones": {
+        get: {
+          summary: "Every organization's indexed milestones, filtered, in pages with a stable cursor",
+          security: secured,
+          parameters: queryParameters(milestoneQuerySchema),
+          responses: { "200": { description: "{ milestones, next, indexedThroughBlock }" }, ...errors(400, 401, 403) },
+        },
+      },
+      "/v1/stream": {
+        get: {
+          summary:
+            "Server-Sent Events: new milestones, retractions and status changes as they are indexed; resumes after Last-Event-ID",
+          security: secured,
+          parameters: [
+            ...queryParameters(milestoneFilterSchema),
+            { name: "events", in: "query", required: false, schema: { type: "string" } },
+            { name: "after", in: "query", required: false, schema: { type: "string" } },
+            { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } },
+          ],
+          responses: { "200": { description: "text/event-stream" }, ...errors(400, 401, 403) },
+        },
+      },
+      "/v1/organizations": {
+        get: {
+          summary: "The chain's directory: every organization, its kind, country and published node endpoint",
+          responses: { "200": { description: "{ organizations }" } },
+        },
+      },
+      "/v1/consignments/{consignmentId}/documents/{payloadHash}": {
+        get: {
+          summary: "A milestone's document, for an organization that is a party or on the route",
+          security: secured,
+          parameters: [pathParameter("consignmentId"), pathParameter("payloadHash")],
+          responses: { "200": { description: "{ document, reference? }" }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      "/v1/peer/consignments/{consignmentId}/documents/{payloadHash}": {
+        get: {
+          summary: "The same for a peer node, authenticated with Authorization: LedgerPeer <EIP-712 credential>",
+          parameters: [pathParameter("consignmentId"), pathParameter("payloadHash")],
+          responses: { "200": { description: "{ document, reference? }" }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      "/v1/subscriptions": {
+        get: {
+          summary: "This organization's webhook subscriptions and their delivery state (never their secrets)",
+          security: secured,
+          responses: { "200": { description: "{ subscriptions }" }, ...errors(401, 403) },
+        },
+        post: {
+          ...post(
+            "Subscribe a URL to filtered changes; the secret is shown once",
+            createSubscriptionSchema,
+            null,
+            [400, 401, 403],
+          ),
+          responses: { "201": { description: "The subscription, with its secret" }, ...errors(400, 401, 403) },
+        },
+      },
+      "/v1/subscriptions/{subscriptionId}": {
+        get: {
+          summary: "A subscription's delivery state: cursor, backlog, attempts, recent deliveries",
+          security: secured,
+          parameters: [pathParameter("subscriptionId")],
+          responses: { "200": { description: "The subscription" }, ...errors(400, 401, 403, 404) },
+        },
+        delete: {
+          summary: "Delete a subscription",
+          security: secured,
+          parameters: [pathParameter("subscriptionId")],
+          responses: { "200": { description: "Deleted" }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      "/v1/subscriptions/{subscriptionId}/enable": {
+        post: {
+          summary: "Enable a subscription that was disabled after repeated failures",
+          security: secured,
+          parameters: [pathParameter("subscriptionId")],
+          responses: { "200": { description: "The subscription" }, ...errors(400, 401, 403, 404) },
         },
       },
       "/healthz": { get: { summary: "The process is up", responses: { "200": { description: "ok" } } } },

@@ -9,17 +9,18 @@ import QRCode from "qrcode";
 import { z } from "zod";
 import { LedgerError } from "../errors";
 import type { ConsignmentVerifier } from "../chain/consignmentVerifier";
-import type { JsonValue } from "../domain/payloadHash";
-import type { LedgerEvent } from "../domain/ledgerEvent";
 import { evidenceBundleSchema, toEvidenceBundle } from "../domain/evidenceBundle";
 import { consignmentSummary, mayReadDocuments, milestoneViews } from "../domain/consignmentView";
 import type { LedgerStore } from "../storage/ledgerStore";
+import type { FederationStore } from "../storage/federationStore";
 import { authenticate } from "./auth";
 import { consignmentIdParams } from "./schemas";
 import { renderConsignmentPage } from "./consignmentPage";
 
 export interface VerificationApi {
   store: LedgerStore;
+  /** Documents by hash: this node's own, and those fetched from the nodes that posted them. */
+  documents: Pick<FederationStore, "documentOf" | "referenceOf">;
   verifier: ConsignmentVerifier;
   publicRequestsPerMinute: number;
   /** The URL printed in QR codes: what field staff's phones can reach. */
@@ -43,21 +44,16 @@ export function verificationRoutes(api: VerificationApi): express.Router {
 
   async function verified(req: Request) {
     const { consignmentId } = consignmentIdParams.parse(req.params);
-    // This node's own events for the history: their documents, and the registration's reference.
-    const events = new Map<string, LedgerEvent | undefined>();
-    const result = await api.verifier.verifyConsignment(consignmentId, async (m) => {
-      const event = await api.store.eventByPayloadHash(m.payloadHash);
-      events.set(m.payloadHash.toLowerCase(), event);
-      return event?.document as JsonValue | undefined;
-    });
+    const result = await api.verifier.verifyConsignment(consignmentId, (m) => api.documents.documentOf(m.payloadHash));
     if (result.history.length === 0)
       throw new LedgerError("CONSIGNMENT_NOT_FOUND", `no consignment ${consignmentId} on chain`);
     const withDocuments = mayReadDocuments(req.caller, result.history, result.directory);
-    const registrationEvent = events.get(result.history[0].payloadHash.toLowerCase());
     return {
       ...result,
       withDocuments,
-      reference: withDocuments ? registrationEvent?.registration?.reference : undefined,
+      reference: withDocuments
+        ? await api.documents.referenceOf(result.consignmentId, result.history[0].payloadHash)
+        : undefined,
     };
   }
 

@@ -6,10 +6,11 @@
  * either before or after it, never half-way. Each change also writes how to undo it, by block, so a chain
  * reorganisation rolls the index back to the fork point.
  */
-import type { ChainDirectory, LedgerRecord } from "../chain/chainHistory";
-import { applyGovernanceChange } from "../chain/chainHistory";
+import { applyGovernanceChange } from "../domain/ledgerDirectory";
+import type { LedgerRecord } from "../domain/ledgerDirectory";
 import { advanceConsignment, kindOf, positionOf } from "../domain/consignmentIndex";
-import type { IndexedConsignment, IndexedMilestone } from "../domain/consignmentIndex";
+import type { FeedEntry, IndexedConsignment, IndexedMilestone } from "../domain/consignmentIndex";
+export type { FeedEntry, FeedEntryType } from "../domain/consignmentIndex";
 import { countryOfLocation } from "../domain/locationCodes";
 import type { OrganizationKind } from "../domain/milestoneKinds";
 import type { KeyHistory } from "../domain/verification";
@@ -24,18 +25,6 @@ export interface IndexedOrganization {
   active: boolean;
   /** The URL its node serves documents to peers at; published on chain. */
   endpoint?: string;
-}
-
-export type FeedEntryType = "milestone.recorded" | "milestone.retracted" | "consignment.statusChanged";
-
-/** One change the index saw, numbered: what SSE sends with `id:` and webhooks deliver. */
-export interface FeedEntry {
-  seq: number;
-  type: FeedEntryType;
-  /** When the index saw it. */
-  at: string;
-  milestone: IndexedMilestone;
-  consignment?: { status: number; previousStatus?: number; closed: boolean };
 }
 
 export interface IndexCursor {
@@ -89,6 +78,7 @@ export class LedgerIndex {
   private readonly byName: Map<string, Sub<unknown>>;
   private feedSeq = 0;
   private appliesSincePrune = 0;
+  private readonly listeners = new Set<(entries: FeedEntry[]) => void>();
   private cursorValue: IndexCursor | undefined;
   /** The directory, in memory: verification and peer checks read it on every request. */
   private directoryValue: { keys: Map<string, KeyHistory>; organizations: Map<number, IndexedOrganization> } = {
@@ -124,6 +114,17 @@ export class LedgerIndex {
     await this.loadDirectory();
   }
 
+  /** Called after every committed batch that appended to the feed; returns the unsubscribe function. */
+  onAppended(listener: (entries: FeedEntry[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private announce(entries: FeedEntry[]): void {
+    if (!entries.length) return;
+    for (const listener of this.listeners) listener(entries);
+  }
+
   get cursor(): IndexCursor | undefined {
     return this.cursorValue;
   }
@@ -132,7 +133,7 @@ export class LedgerIndex {
     return this.feedSeq;
   }
 
-  get directory(): ChainDirectory & { organizations: Map<number, IndexedOrganization> } {
+  get directory(): { keys: Map<string, KeyHistory>; organizations: Map<number, IndexedOrganization> } {
     return this.directoryValue;
   }
 
@@ -239,6 +240,7 @@ export class LedgerIndex {
     this.cursorValue = to;
     this.directoryValue = directory;
     await this.prune(to.blockNumber);
+    this.announce(entries);
     return entries;
   }
 
@@ -283,6 +285,7 @@ export class LedgerIndex {
     await this.write("roll the index back", batch);
     this.cursorValue = ancestor;
     await this.loadDirectory();
+    this.announce(retracted);
     return { ok: true, retracted };
   }
 

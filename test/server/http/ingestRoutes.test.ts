@@ -520,7 +520,7 @@ describe("ingest routes (real node, LevelDB and anvil)", function () {
       expect((await api.get("/healthz")).status).to.equal(200);
       const ready = await api.get("/readyz");
       expect(ready.status).to.equal(200);
-      expect(Object.keys(ready.body.checks as object)).to.deep.equal(["store", "chain", "submitter"]);
+      expect(Object.keys(ready.body.checks as object)).to.deep.equal(["store", "chain", "submitter", "index"]);
       const metrics = await api.get("/metrics");
       expect(metrics.text).to.include("ledger_events_accepted_total");
       expect(metrics.text).to.include("ledger_events_recorded_total");

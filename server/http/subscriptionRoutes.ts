@@ -97,16 +97,13 @@ export function subscriptionRoutes(api: SubscriptionApi): express.Router {
   router.post("/v1/subscriptions/:subscriptionId/enable", auth, async (req, res) => {
     const caller = callerWithRole(req, "reader", "submitter", "admin");
     const { subscriptionId } = subscriptionParams.parse(req.params);
-    const s = await owned(caller, subscriptionId);
-    const enabled: Subscription = {
-      ...s,
-      state: "active",
-      attempts: 0,
-      nextAttemptAt: 0,
-      disabledAt: undefined,
-      disabledReason: undefined,
-    };
-    await api.subscriptions.put(enabled);
+    await owned(caller, subscriptionId);
+    const enabled = await api.subscriptions.update(subscriptionId, (s) =>
+      s.state === "active"
+        ? undefined
+        : { ...s, state: "active", attempts: 0, nextAttemptAt: 0, disabledAt: undefined, disabledReason: undefined },
+    );
+    if (!enabled) throw new LedgerError("SUBSCRIPTION_NOT_FOUND", `no subscription ${subscriptionId}`);
     api.wake();
     res.json(view(enabled));
   });

@@ -42,15 +42,31 @@ export interface Subscription {
 
 export class SubscriptionStore {
   private readonly subscriptions: Sub<Subscription>;
+  /** Per subscription, the tail of its chain of changes: the dispatcher and the API never overwrite each other. */
+  private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(store: LedgerStore) {
     this.subscriptions = store.sublevel("subscriptions");
   }
 
   async put(subscription: Subscription): Promise<void> {
-    await storeOperation("write a subscription", () =>
-      this.subscriptions.batch().put(subscription.id, subscription).write({ sync: true }),
-    );
+    await this.exclusively(subscription.id, () => this.write(subscription));
+  }
+
+  /**
+   * Changes a subscription from its current state, one change at a time per subscription. `change` returns the new
+   * state, or undefined to leave it; a subscription deleted meanwhile stays deleted.
+   */
+  async update(
+    id: string,
+    change: (current: Subscription) => Subscription | undefined,
+  ): Promise<Subscription | undefined> {
+    return this.exclusively(id, async () => {
+      const current = await this.get(id);
+      const next = current ? change(current) : undefined;
+      if (next) await this.write(next);
+      return next ?? current;
+    });
   }
 
   async get(id: string): Promise<Subscription | undefined> {
@@ -62,6 +78,22 @@ export class SubscriptionStore {
   }
 
   async delete(id: string): Promise<void> {
-    await storeOperation("delete a subscription", () => this.subscriptions.del(id));
+    await this.exclusively(id, () => storeOperation("delete a subscription", () => this.subscriptions.del(id)));
+  }
+
+  private write(subscription: Subscription): Promise<void> {
+    return storeOperation("write a subscription", () =>
+      this.subscriptions.batch().put(subscription.id, subscription).write({ sync: true }),
+    );
+  }
+
+  private exclusively<T>(id: string, operation: () => Promise<T>): Promise<T> {
+    const run = (this.locks.get(id) ?? Promise.resolve()).catch(() => undefined).then(operation);
+    const tail = run.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return run;
   }
 }

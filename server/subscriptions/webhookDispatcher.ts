@@ -98,28 +98,33 @@ export class WebhookDispatcher {
   }
 
   /** Delivers a page of one subscription's queue, in order, stopping at the first failure. */
-  private async serve(subscription: Subscription): Promise<void> {
-    let s = subscription;
-    const entries = await this.index.feedAfter(s.cursor, PAGE);
+  private async serve(due: Subscription): Promise<void> {
+    let subscription = due;
+    const entries = await this.index.feedAfter(subscription.cursor, PAGE);
+    let skippedTo: number | undefined;
     for (const entry of entries) {
       if (!this.running) break;
-      const wanted = s.events.includes(entry.type) && matchesFilter(entry.milestone, this.filterOf(s));
+      const wanted =
+        subscription.events.includes(entry.type) && matchesFilter(entry.milestone, this.filterOf(subscription));
       if (!wanted) {
-        s = { ...s, cursor: entry.seq };
+        skippedTo = entry.seq;
         continue;
       }
-      const attempt = await this.deliver(s, entry);
-      s = this.afterAttempt(s, entry, attempt);
-      if (!(await this.stillSubscribed(s))) return;
-      await this.subscriptions.put(s);
-      if (!attempt.ok) return;
+      const attempt = await this.deliver(subscription, entry);
+      // Applied to the subscription as it is now: its owner may have disabled or deleted it meanwhile.
+      const after = await this.subscriptions.update(subscription.id, (current) =>
+        current.state === "active" ? this.afterAttempt(current, entry, attempt) : undefined,
+      );
+      skippedTo = undefined;
+      if (!attempt.ok || !after || after.state !== "active") return;
+      subscription = after;
     }
-    if (s.cursor !== subscription.cursor && (await this.stillSubscribed(s))) await this.subscriptions.put(s);
-  }
-
-  /** Its owner may have deleted it while a delivery was under way; then its state is not written back. */
-  private async stillSubscribed(s: Subscription): Promise<boolean> {
-    return (await this.subscriptions.get(s.id)) !== undefined;
+    if (skippedTo !== undefined) {
+      const to = skippedTo;
+      await this.subscriptions.update(subscription.id, (current) =>
+        current.cursor < to ? { ...current, cursor: to } : undefined,
+      );
+    }
   }
 
   private async deliver(s: Subscription, entry: FeedEntry): Promise<DeliveryAttempt> {

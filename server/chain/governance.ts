@@ -3,7 +3,7 @@
  * keys. In production that key is a multisig's or timelock's, usually not on a node; a node without it reports
  * GOVERNANCE_NOT_CONFIGURED and leaves those changes to the consortium.
  */
-import { Contract } from "ethers";
+import { Contract, isError } from "ethers";
 import type { Wallet } from "ethers";
 import { ConsignmentLedger__factory } from "../../typechain-types";
 import type { ConsignmentLedger } from "../../typechain-types";
@@ -64,8 +64,8 @@ export class Governance {
       );
     }
     const run = this.queue.then(
-      () => operation(ledger),
-      () => operation(ledger),
+      () => withNonceRetry(() => operation(ledger)),
+      () => withNonceRetry(() => operation(ledger)),
     );
     this.queue = run.catch(() => undefined);
     return run.catch((cause: unknown) => {
@@ -83,5 +83,21 @@ export class Governance {
         cause,
       });
     });
+  }
+}
+
+/**
+ * Another process using the same governance key (two nodes on one development chain) can take the nonce between
+ * our read of it and our send; the chain then refuses ours as a replacement. Sending again reads a fresh nonce.
+ */
+async function withNonceRetry<T>(operation: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const raced = isError(error, "NONCE_EXPIRED") || isError(error, "REPLACEMENT_UNDERPRICED");
+      if (!raced || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 150 * attempt + Math.random() * 200));
+    }
   }
 }

@@ -13,6 +13,8 @@ import type { Logger } from "pino";
 /** anvil's well-known development accounts (mnemonic "test test ... junk"): fine for a local chain only. */
 export const ANVIL_DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 export const ANVIL_RELAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+/** Account 2: the relayer of a second node on the same local chain (two nodes must not share a nonce). */
+export const ANVIL_SECOND_RELAYER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 export const ANVIL_CHAIN_ID = 31337;
 
 export interface LocalChainOptions {

@@ -1,0 +1,54 @@
+/**
+ * The node as `npm start` runs it, in its own process: start it, wait until it listens, stop it with SIGTERM.
+ */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { join } from "node:path";
+
+export const ROOT = join(__dirname, "..", "..");
+
+export interface NodeProcess {
+  child: ChildProcess;
+  url: string;
+  bootstrapToken?: string;
+  output: () => string;
+}
+
+export function runNode(env: Record<string, string>): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the node did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const listening = /listening on (http:\/\/\S+)/.exec(output);
+      if (listening) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          url: listening[1],
+          bootstrapToken: /\n {2}(clk_\S+)/.exec(output)?.[1],
+          output: () => output,
+        });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the node exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+export function stopNode(node: NodeProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    node.child.removeAllListeners("exit");
+    node.child.once("exit", (code) => resolve(code));
+    node.child.kill("SIGTERM");
+  });
+}

@@ -9,6 +9,7 @@ import { cpus } from "node:os";
 import { deployLedgerFixture } from "../test/support/ledgerFixture";
 import type { Member } from "../test/support/ledgerFixture";
 import { MilestoneKind } from "../server/domain/milestoneKinds";
+import { median } from "./benchStatistics";
 
 const BATCH_SIZES = [1, 10, 50, 100];
 const REPETITIONS = 3;
@@ -55,11 +56,6 @@ async function recordBatch(fx: Fixture, ids: string[], signers: Member[]): Promi
   if (!receipt || receipt.status !== 1) throw new Error("batch reverted");
   return receipt.gasUsed;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   const fx = await deployLedgerFixture();

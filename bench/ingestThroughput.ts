@@ -16,6 +16,7 @@ import { startLedgerNode } from "../server/ledgerNode";
 import type { RunningNode } from "../server/ledgerNode";
 import { createLogger } from "../server/telemetry/logger";
 import { NodeClient, freePort } from "../test/support/nodeHarness";
+import { quantile, round, summary } from "./benchStatistics";
 
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
 const BATCH_ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 100);
@@ -26,19 +27,6 @@ const SINGLE_SECONDS = Number(process.env.BENCH_SINGLE_SECONDS ?? 5);
 const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 50);
 const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 10);
 const CONSIGNMENTS = 200;
-
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
-};
-const median = (xs: number[]): number => quantile(xs, 0.5);
-const summary = (xs: number[]) => ({
-  median: round(median(xs)),
-  min: round(Math.min(...xs)),
-  max: round(Math.max(...xs)),
-  runs: xs.map(round),
-});
-const round = (x: number) => Math.round(x * 100) / 100;
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "ledger-bench-"));

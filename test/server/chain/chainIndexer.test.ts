@@ -38,6 +38,10 @@ async function follower(node: RunningNode, confirmations = 0, dir = mkdtempSync(
   return { store, index, indexer, dir } satisfies Follower;
 }
 
+async function allMilestones(index: LedgerIndex): Promise<number> {
+  return (await index.scan({ index: "position" }, undefined, 1_000_000)).entries.length;
+}
+
 async function allFeed(index: LedgerIndex): Promise<FeedEntry[]> {
   return index.feedAfter(0, 100_000);
 }
@@ -188,5 +192,26 @@ describe("ChainIndexer (real node and anvil)", function () {
     expect(retracted).to.have.length(1);
     expect(retracted[0].milestone.milestone.kind).to.equal(6);
     expect(f.index.cursor!.blockHash).to.equal((await provider.getBlock(f.index.cursor!.blockNumber))!.hash);
+  });
+
+  it("indexes again from the deployment when the chain lost more blocks than it can undo", async function () {
+    const provider = node.client.provider as JsonRpcProvider;
+    const f = await track(follower(node));
+    await f.indexer.syncOnce();
+    const before = await f.index.milestonesOf(consignmentId);
+    const snapshot = await provider.send("evm_snapshot", []);
+    await provider.send("anvil_mine", ["0x500"]); // 1,280 blocks: past the undo window
+    await f.indexer.syncOnce();
+    const cursorBefore = f.index.cursor!.blockNumber;
+
+    await provider.send("evm_revert", [snapshot]);
+    await provider.send("evm_mine", []);
+    await f.indexer.syncOnce();
+    expect(f.index.cursor!.blockNumber).to.be.lessThan(cursorBefore - 1024);
+    const after = await f.index.milestonesOf(consignmentId);
+    expect(after.map((e) => e.position)).to.deep.equal(before.map((e) => e.position));
+    const recorded = (await f.index.feedAfter(0, 100_000)).filter((e) => e.type === "milestone.recorded");
+    // Indexed again from zero: the feed announces each milestone a second time, which at-least-once allows.
+    expect(recorded.length).to.equal(2 * (await allMilestones(f.index)));
   });
 });

@@ -39,18 +39,6 @@ export interface IndexedConsignment {
   lastRecordedAt: number;
 }
 
-export type FeedEntryType = "milestone.recorded" | "milestone.retracted" | "consignment.statusChanged";
-
-/** One change the index saw, numbered: what SSE sends with `id:` and webhooks deliver. */
-export interface FeedEntry {
-  seq: number;
-  type: FeedEntryType;
-  /** When the index saw it. */
-  at: string;
-  milestone: IndexedMilestone;
-  consignment?: { status: MilestoneKind; previousStatus?: MilestoneKind; closed: boolean };
-}
-
 const BLOCK_WIDTH = 12;
 const LOG_WIDTH = 6;
 

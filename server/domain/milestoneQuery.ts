@@ -8,7 +8,7 @@ import canonicalize from "canonicalize";
 import { z } from "zod";
 import { LedgerError } from "../errors";
 import { kindOf } from "./consignmentIndex";
-import type { FeedEntry, IndexedMilestone } from "./consignmentIndex";
+import type { IndexedMilestone } from "./consignmentIndex";
 import { ConsignmentFlag, MilestoneKind, OrganizationKind, milestoneKindRule } from "./milestoneKinds";
 import { bytes32Schema, countrySchema, flagsFromBits, unLocodeSchema } from "./milestoneRequests";
 
@@ -171,29 +171,5 @@ export function indexedMilestoneView(
       : { id: entry.organizationId, name: null, kind: null, country: null },
     consignmentFlags: flagsFromBits(entry.flags),
     chain: m.chain ?? null,
-  };
-}
-
-/** A feed entry as the stream and webhooks send it. */
-export function feedEntryView(
-  entry: FeedEntry,
-  organizationOf: (id: number) => { name: string; kind: OrganizationKind; country: string } | undefined,
-) {
-  return {
-    id: entry.seq,
-    type: entry.type,
-    at: entry.at,
-    milestone: indexedMilestoneView(entry.milestone, organizationOf),
-    ...(entry.consignment
-      ? {
-          consignment: {
-            consignmentId: entry.milestone.milestone.consignmentId,
-            status: MilestoneKind[entry.consignment.status],
-            previousStatus:
-              entry.consignment.previousStatus === undefined ? null : MilestoneKind[entry.consignment.previousStatus],
-            closed: entry.consignment.closed,
-          },
-        }
-      : {}),
   };
 }

@@ -6,11 +6,10 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import type { FeedEntryType } from "./consignmentIndex";
+import { FEED_ENTRY_TYPES } from "./feedEntries";
 
 export const SIGNATURE_HEADER = "x-ledger-signature";
 export const EVENT_ID_HEADER = "x-ledger-event-id";
-export const FEED_ENTRY_TYPES = ["milestone.recorded", "milestone.retracted", "consignment.statusChanged"] as const;
 
 export const createSubscriptionSchema = z.strictObject({
   url: z
@@ -59,8 +58,4 @@ export interface RetryPolicy {
 /** Wait before attempt `attempts + 1`, after `attempts` consecutive failures: base · 2^(attempts-1), capped. */
 export function retryDelayMs(policy: RetryPolicy, attempts: number): number {
   return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempts - 1));
-}
-
-export function wantsEntry(types: readonly FeedEntryType[], type: FeedEntryType): boolean {
-  return types.includes(type);
 }

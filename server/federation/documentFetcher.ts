@@ -114,7 +114,7 @@ export class DocumentFetcher {
       const entries = await this.ports.index.feedAfter(cursor, FEED_PAGE);
       if (!entries.length) return;
       const consignments = new Set(
-        entries.filter((e) => e.type === "milestone.recorded").map((e) => e.milestone.milestone.consignmentId),
+        entries.flatMap((e) => (e.type === "milestone.recorded" ? [e.milestone.milestone.consignmentId] : [])),
       );
       for (const consignmentId of consignments) await this.queueConsignment(consignmentId);
       cursor = entries.at(-1)!.seq;

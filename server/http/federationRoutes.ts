@@ -9,11 +9,10 @@ import type { Response } from "express";
 import { z } from "zod";
 import { LedgerError } from "../errors";
 import { maySeeDocuments } from "../domain/consignmentIndex";
-import { FEED_ENTRY_TYPES } from "../domain/webhookDelivery";
+import { FEED_ENTRY_TYPES, entryMatches, feedEntryView, maySeeEntry } from "../domain/feedEntries";
 import {
   decodeCursor,
   encodeCursor,
-  feedEntryView,
   filterFingerprint,
   indexedMilestoneView,
   matchesFilter,
@@ -88,7 +87,7 @@ export function federationRoutes(api: FederationApi): { router: express.Router; 
   });
 
   router.get("/v1/stream", auth, async (req, res) => {
-    callerWithRole(req, "reader", "submitter", "admin");
+    const caller = callerWithRole(req, "reader", "submitter", "admin");
     const { events, after, ...filter } = parseQuery(streamQuerySchema, req.query);
     const header = req.get("last-event-id");
     if (header !== undefined && !lastEventIdSchema.safeParse(header).success) {
@@ -124,7 +123,9 @@ export function federationRoutes(api: FederationApi): { router: express.Router; 
             if (!entries.length || closed) break;
             for (const entry of entries) {
               cursor = entry.seq;
-              if (!types.includes(entry.type) || !matchesFilter(entry.milestone, filter)) continue;
+              const wanted =
+                types.includes(entry.type) && maySeeEntry(entry, caller.organizationId) && entryMatches(entry, filter);
+              if (!wanted) continue;
               const data = JSON.stringify(feedEntryView(entry, organizationOf));
               if (!res.write(`id: ${entry.seq}\nevent: ${entry.type}\ndata: ${data}\n\n`)) await once(res, "drain");
             }

@@ -9,8 +9,9 @@
 import { applyGovernanceChange } from "../domain/ledgerDirectory";
 import type { LedgerRecord } from "../domain/ledgerDirectory";
 import { advanceConsignment, kindOf, positionOf } from "../domain/consignmentIndex";
-import type { FeedEntry, IndexedConsignment, IndexedMilestone } from "../domain/consignmentIndex";
-export type { FeedEntry, FeedEntryType } from "../domain/consignmentIndex";
+import type { IndexedConsignment, IndexedMilestone } from "../domain/consignmentIndex";
+import type { ChainFeedEntry, FeedEntry } from "../domain/feedEntries";
+export type { FeedEntry, FeedEntryType } from "../domain/feedEntries";
 import { countryOfLocation } from "../domain/locationCodes";
 import type { OrganizationKind } from "../domain/milestoneKinds";
 import type { KeyHistory } from "../domain/verification";
@@ -71,14 +72,11 @@ export class LedgerIndex {
   private readonly consignments: Sub<IndexedConsignment>;
   private readonly organizations: Sub<IndexedOrganization>;
   private readonly keys: Sub<KeyHistory>;
-  private readonly feed: Sub<FeedEntry>;
   private readonly undo: Sub<UndoStep>;
   private readonly checkpoints: Sub<string>;
   private readonly meta: Sub<unknown>;
   private readonly byName: Map<string, Sub<unknown>>;
-  private feedSeq = 0;
   private appliesSincePrune = 0;
-  private readonly listeners = new Set<(entries: FeedEntry[]) => void>();
   private cursorValue: IndexCursor | undefined;
   /** The directory, in memory: verification and peer checks read it on every request. */
   private directoryValue: { keys: Map<string, KeyHistory>; organizations: Map<number, IndexedOrganization> } = {
@@ -94,7 +92,6 @@ export class LedgerIndex {
     this.consignments = store.sublevel("ix-consignments");
     this.organizations = store.sublevel("ix-organizations");
     this.keys = store.sublevel("ix-keys");
-    this.feed = store.sublevel("ix-feed");
     this.undo = store.sublevel("ix-undo");
     this.checkpoints = store.sublevel("ix-checkpoints");
     this.meta = store.sublevel("ix-meta");
@@ -110,19 +107,12 @@ export class LedgerIndex {
   /** Loads the cursor, the feed's last number and the directory. Call once the store is open. */
   async load(): Promise<void> {
     this.cursorValue = (await this.read("read the index cursor", () => this.meta.get("cursor"))) as IndexCursor;
-    this.feedSeq = ((await this.read("read the feed", () => this.meta.get("feedSeq"))) as number | undefined) ?? 0;
     await this.loadDirectory();
   }
 
   /** Called after every committed batch that appended to the feed; returns the unsubscribe function. */
   onAppended(listener: (entries: FeedEntry[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private announce(entries: FeedEntry[]): void {
-    if (!entries.length) return;
-    for (const listener of this.listeners) listener(entries);
+    return this.store.feed.onAppended(listener);
   }
 
   get cursor(): IndexCursor | undefined {
@@ -130,7 +120,7 @@ export class LedgerIndex {
   }
 
   get lastFeedSeq(): number {
-    return this.feedSeq;
+    return this.store.feed.lastSeq;
   }
 
   get directory(): { keys: Map<string, KeyHistory>; organizations: Map<number, IndexedOrganization> } {
@@ -171,7 +161,7 @@ export class LedgerIndex {
       pending.set(`${name}\u0000${key}`, value);
     };
 
-    const entries: FeedEntry[] = [];
+    const entries: Array<Omit<ChainFeedEntry, "seq">> = [];
     const at = new Date().toISOString();
     const directory = cloneDirectory(this.directoryValue);
     for (const record of records) {
@@ -217,10 +207,9 @@ export class LedgerIndex {
         );
       }
       await put("consignments", consignmentId, after, record.blockNumber);
-      entries.push({ seq: ++this.feedSeq, type: "milestone.recorded", at, milestone: entry });
+      entries.push({ type: "milestone.recorded", at, milestone: entry });
       if (!before || before.status !== after.status || before.closed !== after.closed) {
         entries.push({
-          seq: ++this.feedSeq,
           type: "consignment.statusChanged",
           at,
           milestone: entry,
@@ -228,20 +217,17 @@ export class LedgerIndex {
         });
       }
     }
-    for (const entry of entries) batch.put(feedKey(entry.seq), entry, { sublevel: this.feed });
     for (const block of new Set(records.map((r) => r.blockNumber))) {
       const record = records.find((r) => r.blockNumber === block)!;
       batch.put(blockKey(block), record.blockHash, { sublevel: this.checkpoints });
     }
     if (to.blockHash) batch.put(blockKey(to.blockNumber), to.blockHash, { sublevel: this.checkpoints });
     batch.put("cursor", to, { sublevel: this.meta });
-    batch.put("feedSeq", this.feedSeq, { sublevel: this.meta });
-    await this.write("write the index", batch);
+    const numbered = await this.store.feed.commit("write the index", batch, entries);
     this.cursorValue = to;
     this.directoryValue = directory;
     await this.prune(to.blockNumber);
-    this.announce(entries);
-    return entries;
+    return numbered;
   }
 
   /** Known block hashes, newest first: where the indexer looks for the fork point after a reorganisation. */
@@ -264,13 +250,13 @@ export class LedgerIndex {
     }
     const steps = await this.read("read the undo log", () => this.undo.iterator({ gte: from, reverse: true }).all());
     const batch = this.store.batch();
-    const retracted: FeedEntry[] = [];
+    const retracted: Array<Omit<ChainFeedEntry, "seq">> = [];
     const at = new Date().toISOString();
     for (const [undoKey, step] of steps) {
       const sublevel = this.byName.get(step.sublevel)!;
       if (step.sublevel === "milestones" && step.previous === null) {
         const gone = await this.read("read the index", () => this.milestones.get(step.key));
-        if (gone) retracted.push({ seq: ++this.feedSeq, type: "milestone.retracted", at, milestone: gone });
+        if (gone) retracted.push({ type: "milestone.retracted", at, milestone: gone });
       }
       if (step.previous === null) batch.del(step.key, { sublevel });
       else batch.put(step.key, step.previous, { sublevel });
@@ -279,14 +265,11 @@ export class LedgerIndex {
     const stale = await this.read("read checkpoints", () => this.checkpoints.keys({ gte: from }).all());
     for (const key of stale) batch.del(key, { sublevel: this.checkpoints });
     retracted.reverse();
-    for (const entry of retracted) batch.put(feedKey(entry.seq), entry, { sublevel: this.feed });
     batch.put("cursor", ancestor, { sublevel: this.meta });
-    batch.put("feedSeq", this.feedSeq, { sublevel: this.meta });
-    await this.write("roll the index back", batch);
+    const numbered = await this.store.feed.commit("roll the index back", batch, retracted);
     this.cursorValue = ancestor;
     await this.loadDirectory();
-    this.announce(retracted);
-    return { ok: true, retracted };
+    return { ok: true, retracted: numbered };
   }
 
   /** Forgets everything but the feed, to index again from the deployment block. */
@@ -375,7 +358,7 @@ export class LedgerIndex {
   }
 
   async feedAfter(seq: number, limit: number): Promise<FeedEntry[]> {
-    return this.read("read the feed", () => this.feed.values({ gt: feedKey(seq), limit }).all());
+    return this.store.feed.after(seq, limit);
   }
 
   // ------------------------------------------------------------------ internals
@@ -401,13 +384,7 @@ export class LedgerIndex {
   private read<T>(what: string, operation: () => Promise<T>): Promise<T> {
     return storeOperation(what, operation);
   }
-
-  private write(what: string, batch: { write(options: { sync: boolean }): Promise<void> }): Promise<void> {
-    return storeOperation(what, () => batch.write({ sync: true }));
-  }
 }
-
-const feedKey = (seq: number) => pad(seq, 16);
 
 function cloneDirectory(d: { keys: Map<string, KeyHistory>; organizations: Map<number, IndexedOrganization> }) {
   return {

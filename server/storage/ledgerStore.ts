@@ -8,6 +8,9 @@ import type { AbstractSublevel } from "abstract-level";
 import { LedgerError } from "../errors";
 import type { IdempotencyRecord, LedgerEvent } from "../domain/ledgerEvent";
 import { PENDING_STATES } from "../domain/ledgerEvent";
+import { lifecycleEntryOf } from "../domain/feedEntries";
+import type { FeedEntry } from "../domain/feedEntries";
+import { LedgerFeed } from "./ledgerFeed";
 
 export interface ApiKeyRecord {
   keyId: string;
@@ -59,6 +62,8 @@ export class LedgerStore {
   /** payloadHash -> event key: finds this node's document for a milestone read from the chain. */
   private readonly byPayloadHash: Sub<string>;
   private lastSeq = 0;
+  /** The feed of changes; each state change of an event is announced in the batch that makes it. */
+  readonly feed: LedgerFeed;
   /** Pending (not yet recorded or rejected) events by consignment, in seq order: the node's projection needs them. */
   private readonly pendingByConsignment = new Map<string, LedgerEvent[]>();
 
@@ -72,6 +77,7 @@ export class LedgerStore {
     this.organizations = sub<HostedOrganization>("organizations");
     this.meta = sub<unknown>("meta");
     this.byPayloadHash = sub<string>("byPayloadHash");
+    this.feed = new LedgerFeed(sub<FeedEntry>("feed"));
   }
 
   /** A named part of the same database, for the index, federation and subscription stores. */
@@ -86,6 +92,7 @@ export class LedgerStore {
 
   async open(): Promise<void> {
     await this.guard("open", () => this.db.open());
+    await this.feed.load();
     for await (const [, event] of this.events.iterator()) {
       this.lastSeq = Math.max(this.lastSeq, event.seq);
       if (PENDING_STATES.includes(event.state)) this.trackPending(event);
@@ -120,19 +127,30 @@ export class LedgerStore {
       batch.put(event.payloadHash.toLowerCase(), event.key, { sublevel: this.byPayloadHash });
     }
     for (const record of idempotency) batch.put(record.key, record, { sublevel: this.idempotency });
-    await this.guard("accept", () => batch.write({ sync: true }));
+    const at = new Date().toISOString();
+    await this.feed.commit(
+      "accept",
+      batch,
+      events.map((e) => lifecycleEntryOf(e, at)),
+    );
     for (const event of events) this.trackPending(event);
   }
 
-  /** Writes new states of events; final ones leave the outbox. */
+  /** Writes new states of events; final ones leave the outbox. A change of state is announced on the feed. */
   async update(events: LedgerEvent[]): Promise<void> {
     const batch = this.db.batch();
+    const at = new Date().toISOString();
+    const changed = events.filter((e) => this.pendingVersion(e)?.state !== e.state);
     for (const event of events) {
       batch.put(event.key, event, { sublevel: this.events });
       if (PENDING_STATES.includes(event.state)) batch.put(seqKey(event.seq), event.key, { sublevel: this.outbox });
       else batch.del(seqKey(event.seq), { sublevel: this.outbox });
     }
-    await this.guard("update", () => batch.write({ sync: true }));
+    await this.feed.commit(
+      "update",
+      batch,
+      changed.map((e) => lifecycleEntryOf(e, at)),
+    );
     for (const event of events) this.trackPending(event);
   }
 
@@ -180,6 +198,11 @@ export class LedgerStore {
 
   pendingFor(consignmentId: string): readonly LedgerEvent[] {
     return this.pendingByConsignment.get(consignmentId.toLowerCase()) ?? [];
+  }
+
+  /** The stored version of an event that is still pending; undefined once it is final. */
+  private pendingVersion(event: LedgerEvent): LedgerEvent | undefined {
+    return this.pendingFor(event.consignmentId).find((e) => e.key === event.key);
   }
 
   private trackPending(event: LedgerEvent): void {

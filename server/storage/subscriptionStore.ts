@@ -2,7 +2,7 @@
  * Webhook subscriptions and their delivery state, in LevelDB: each one's position in the index's feed is its
  * durable queue, so a delivery survives restarts and is retried until the receiver acknowledges it.
  */
-import type { FeedEntryType } from "./ledgerIndex";
+import type { FeedEntryType } from "../domain/feedEntries";
 import { storeOperation } from "./ledgerStore";
 import type { LedgerStore, Sub } from "./ledgerStore";
 

@@ -8,9 +8,10 @@
 import type { Logger } from "pino";
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, retryDelayMs, webhookSignature } from "../domain/webhookDelivery";
 import type { RetryPolicy } from "../domain/webhookDelivery";
-import { feedEntryView, matchesFilter, milestoneFilterSchema } from "../domain/milestoneQuery";
+import { milestoneFilterSchema } from "../domain/milestoneQuery";
+import { entryMatches, feedEntryView, maySeeEntry } from "../domain/feedEntries";
 import type { MilestoneFilter } from "../domain/milestoneQuery";
-import type { FeedEntry } from "../domain/consignmentIndex";
+import type { FeedEntry } from "../domain/feedEntries";
 import type { LedgerIndex } from "../storage/ledgerIndex";
 import type { DeliveryAttempt, Subscription, SubscriptionStore } from "../storage/subscriptionStore";
 import type { LedgerMetrics } from "../telemetry/metrics";
@@ -105,7 +106,9 @@ export class WebhookDispatcher {
     for (const entry of entries) {
       if (!this.running) break;
       const wanted =
-        subscription.events.includes(entry.type) && matchesFilter(entry.milestone, this.filterOf(subscription));
+        subscription.events.includes(entry.type) &&
+        maySeeEntry(entry, subscription.organizationId) &&
+        entryMatches(entry, this.filterOf(subscription));
       if (!wanted) {
         skippedTo = entry.seq;
         continue;

@@ -59,8 +59,8 @@ class Receiver {
   }
 }
 
-/** Reads an SSE stream until `count` events arrived, then disconnects. */
-async function readEvents(url: string, token: string, count: number, lastEventId?: string) {
+/** Reads an SSE stream until `count` events arrived (or none came for `idleMs`), then disconnects. */
+async function readEvents(url: string, token: string, count: number, lastEventId?: string, idleMs = 20_000) {
   const controller = new AbortController();
   const response = await fetch(url, {
     headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { "last-event-id": lastEventId } : {}) },
@@ -71,10 +71,12 @@ async function readEvents(url: string, token: string, count: number, lastEventId
   const decoder = new TextDecoder();
   const events: Array<{ id: string; event: string; data: Record<string, unknown> }> = [];
   let buffer = "";
-  const timer = setTimeout(() => controller.abort(), 20_000);
+  let timer = setTimeout(() => controller.abort(), idleMs);
   try {
     while (events.length < count) {
-      const { value, done } = await reader.read();
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(), idleMs);
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
       let end;
@@ -259,6 +261,33 @@ describe("index routes: query, stream, webhooks and documents (real node, LevelD
       });
       expect(bad.status).to.equal(400);
       expect(((await bad.json()) as { error: { code: string } }).error.code).to.equal("INVALID_QUERY");
+    });
+  });
+
+  describe("lifecycle of this node's events", function () {
+    it("is streamed to the posting organization, from accepted to recorded, and to nobody else", async function () {
+      const url = `${node.url}/v1/stream?consignment=${consignmentId}&events=event.lifecycle`;
+      const reading = readEvents(url, customs.token, 4);
+      await new Promise((r) => setTimeout(r, 200));
+      const recorded = await post("lifecycle-1", "Incident");
+      const events = (await reading).map(
+        (e) => e.data as { type: string; organizationId: number; event: Record<string, unknown> },
+      );
+      expect(events.every((e) => e.type === "event.lifecycle" && e.organizationId === customs.id)).to.equal(true);
+      expect(events.every((e) => e.event.eventId === "lifecycle-1")).to.equal(true);
+      expect(events.map((e) => e.event.state)).to.deep.equal(["accepted", "signed", "submitted", "recorded"]);
+      expect(events[3].event).to.include({
+        txHash: recorded.txHash,
+        blockNumber: recorded.blockNumber,
+        kind: "Incident",
+      });
+
+      // Another organization's stream, from the very beginning, carries none of this node's events but its own.
+      const theirs = await readEvents(`${url}&after=0`, outsider.token, 1_000, undefined, 1_000);
+      expect(theirs).to.deep.equal([]);
+      const operators = await readEvents(`${url}&after=0`, admin, 1_000, undefined, 1_000);
+      const mine = operators.filter((e) => (e.data.event as { eventId: string }).eventId === "lifecycle-1");
+      expect(mine).to.have.length(4);
     });
   });
 

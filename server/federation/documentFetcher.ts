@@ -113,33 +113,41 @@ export class DocumentFetcher {
     for (;;) {
       const entries = await this.ports.index.feedAfter(cursor, FEED_PAGE);
       if (!entries.length) return;
-      const consignments = new Set(
-        entries.flatMap((e) => (e.type === "milestone.recorded" ? [e.milestone.milestone.consignmentId] : [])),
-      );
-      for (const consignmentId of consignments) await this.queueConsignment(consignmentId);
+      for (const entry of entries) {
+        if (entry.type === "milestone.recorded" && !(await this.holds(entry.milestone)))
+          await this.queue(entry.milestone);
+      }
       cursor = entries.at(-1)!.seq;
       await this.ports.documents.putMeta("feedCursor", cursor);
     }
   }
 
-  /** Queues every milestone of a consignment whose document this node may see and lacks. */
-  private async queueConsignment(consignmentId: string): Promise<void> {
+  /**
+   * Queues a milestone whose document this node lacks, if one of its organizations may see it. The first time an
+   * organization may see a consignment (a milestone in its country makes it a transit border), the consignment's
+   * earlier documents are queued too.
+   */
+  private async queue(entry: IndexedMilestone): Promise<void> {
+    const consignmentId = entry.milestone.consignmentId.toLowerCase();
     const consignment = await this.ports.index.consignment(consignmentId);
     if (!consignment) return;
     const requester = this.ports
       .hostedOrganizations()
       .find((org) => maySeeDocuments(org, consignment) && this.ports.signerOf(org.id));
     if (!requester) return;
+    const sweptKey = `swept/${requester.id}/${consignmentId}`;
+    const swept = await this.ports.documents.getMeta<boolean>(sweptKey);
+    const candidates = swept ? [entry] : await this.ports.index.milestonesOf(consignmentId);
     const tasks: FetchTask[] = [];
-    for (const entry of await this.ports.index.milestonesOf(consignmentId)) {
-      const m = entry.milestone;
-      if (await this.holds(entry)) continue;
+    for (const candidate of candidates) {
+      const m = candidate.milestone;
+      if (candidate !== entry && (await this.holds(candidate))) continue;
       if (await this.ports.documents.hasTask(consignmentId, m.payloadHash)) continue;
       tasks.push({
         consignmentId,
         payloadHash: m.payloadHash.toLowerCase(),
-        position: entry.position,
-        holderOrganizationId: entry.organizationId,
+        position: candidate.position,
+        holderOrganizationId: candidate.organizationId,
         requesterOrganizationId: requester.id,
         attempts: 0,
         nextAttemptAt: Date.now(),
@@ -147,6 +155,7 @@ export class DocumentFetcher {
       });
     }
     await this.ports.documents.putTasks(tasks);
+    if (!swept) await this.ports.documents.putMeta(sweptKey, true);
   }
 
   private async holds(entry: IndexedMilestone): Promise<boolean> {

@@ -24,6 +24,7 @@ import { SignerVault, resolveKeystorePassphrase } from "./chain/signerVault";
 import { Submitter } from "./chain/submitter";
 import { ChainHistory } from "./chain/chainHistory";
 import { ConsignmentVerifier } from "./chain/consignmentVerifier";
+import { IndexedHistory } from "./chain/indexedHistory";
 import { Administration } from "./domain/administration";
 import { acceptEvents } from "./domain/ingest";
 import type { IngestItem } from "./domain/ingest";
@@ -37,6 +38,8 @@ import { WebhookDispatcher } from "./subscriptions/webhookDispatcher";
 import type { Readiness } from "./http/app";
 
 export const NODE_VERSION = "0.1.0";
+/** How long a read waits for the index to hold what this node just recorded (then it answers as of the index). */
+const INDEX_WAIT_MS = 5_000;
 
 export interface RunningNode {
   url: string;
@@ -121,6 +124,7 @@ export async function startLedgerNode(
       store,
       changed: () => {
         reader.invalidate();
+        governanceChanged = true;
         void reloadHosted()
           .then(() => publishEndpoints())
           .then(() => fetcher?.poke())
@@ -144,6 +148,10 @@ export async function startLedgerNode(
       }
     };
     const activeSigner = (organizationId: number) => vault.activeSigner(hosted.get(organizationId));
+    /** Per consignment, the newest block this node recorded it in, until the index has passed it. */
+    const recordedBlocks = new Map<string, number>();
+    /** This node changed organizations or keys on chain since the index last caught up. */
+    let governanceChanged = false;
 
     submitter = new Submitter(store, client, {
       batchSize: config.batchSize,
@@ -155,6 +163,10 @@ export async function startLedgerNode(
       signerOf: activeSigner,
       onRecorded: (events) => {
         reader.noteRecorded(events);
+        for (const e of events) {
+          const id = e.consignmentId.toLowerCase();
+          recordedBlocks.set(id, Math.max(recordedBlocks.get(id) ?? 0, e.blockNumber ?? 0));
+        }
         indexer?.poke();
       },
     });
@@ -240,7 +252,24 @@ export async function startLedgerNode(
       },
       verification: {
         documents,
-        verifier: new ConsignmentVerifier(new ChainHistory(provider, deployment)),
+        index,
+        caughtUpWith: async (consignmentId: string) => {
+          const wasChanged = governanceChanged;
+          governanceChanged = false;
+          const block = wasChanged
+            ? await client.blockNumber().catch(() => recordedBlocks.get(consignmentId))
+            : recordedBlocks.get(consignmentId);
+          if (block === undefined) return;
+          const deadline = Date.now() + INDEX_WAIT_MS;
+          while ((index.cursor?.blockNumber ?? -1) < block && Date.now() < deadline) {
+            await liveIndexer.syncOnce().catch(() => new Promise((r) => setTimeout(r, 100)));
+          }
+          if ((index.cursor?.blockNumber ?? -1) >= block) recordedBlocks.delete(consignmentId);
+        },
+        verifier: new ConsignmentVerifier(
+          new ChainHistory(provider, deployment),
+          new IndexedHistory(index, provider, deployment),
+        ),
         publicRequestsPerMinute: config.publicRequestsPerMinute,
         publicBaseUrl: (req) =>
           config.publicBaseUrl ?? `${req.protocol}://${req.get("host") ?? `${config.host}:${config.port}`}`,

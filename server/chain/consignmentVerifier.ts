@@ -10,6 +10,14 @@ import { verifyHistory } from "../domain/verification";
 import type { HistoryVerdict, VerifiableMilestone, VerificationContext } from "../domain/verification";
 import type { ChainDirectory, ChainHistory } from "./chainHistory";
 
+/** Where a consignment's history, the directory and the head come from: the chain's logs, or the node's index. */
+export interface HistorySource {
+  deployment: ChainHistory["deployment"];
+  histories(consignmentId?: string): Promise<Map<string, VerifiableMilestone[]>>;
+  directory(): Promise<ChainDirectory>;
+  head(consignmentId: string): Promise<string | undefined>;
+}
+
 export interface ConsignmentVerification {
   consignmentId: string;
   history: VerifiableMilestone[];
@@ -18,7 +26,14 @@ export interface ConsignmentVerification {
 }
 
 export class ConsignmentVerifier {
-  constructor(readonly chain: ChainHistory) {}
+  /**
+   * @param chain the chain's logs: bundles and `verifyAll` are always checked against them.
+   * @param consignments where single consignments are read from: the chain (the audit) or the node's index (the API).
+   */
+  constructor(
+    readonly chain: ChainHistory,
+    private readonly consignments: HistorySource = chain,
+  ) {}
 
   get deployment() {
     return this.chain.deployment;
@@ -31,9 +46,9 @@ export class ConsignmentVerifier {
   ): Promise<ConsignmentVerification> {
     const id = consignmentId.toLowerCase();
     const [histories, directory, head] = await Promise.all([
-      this.chain.histories(id),
-      this.chain.directory(),
-      this.chain.head(id),
+      this.consignments.histories(id),
+      this.consignments.directory(),
+      this.consignments.head(id),
     ]);
     const history = await Promise.all(
       (histories.get(id) ?? []).map(async (m) => ({ ...m, document: await documentOf(m) })),

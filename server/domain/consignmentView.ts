@@ -5,7 +5,8 @@
  */
 import { MilestoneKind, OrganizationKind, milestoneKindRule } from "./milestoneKinds";
 import { flagsFromBits } from "./milestoneRequests";
-import { maySeeDocuments, partiesOfHistory } from "./consignmentIndex";
+import { maySeeDocuments } from "./consignmentIndex";
+import type { ConsignmentParties } from "./consignmentIndex";
 import type { HistoryVerdict, KeyHistory, VerifiableMilestone } from "./verification";
 
 export interface Viewer {
@@ -23,14 +24,13 @@ export interface Directory {
  */
 export function mayReadDocuments(
   viewer: Viewer | undefined,
-  history: readonly VerifiableMilestone[],
+  parties: ConsignmentParties,
   directory: Directory,
 ): boolean {
   if (!viewer) return false;
   if (viewer.organizationId === 0) return true;
-  const parties = partiesOfHistory(history, (signer) => directory.keys.get(signer.toLowerCase())?.organizationId);
   const org = directory.organizations.get(viewer.organizationId);
-  return parties !== undefined && maySeeDocuments(org && { id: viewer.organizationId, ...org }, parties);
+  return maySeeDocuments(org && { id: viewer.organizationId, ...org }, parties);
 }
 
 function organizationView(directory: Directory, id: number | undefined) {

@@ -13,19 +13,27 @@ import { evidenceBundleSchema, toEvidenceBundle } from "../domain/evidenceBundle
 import { consignmentSummary, mayReadDocuments, milestoneViews } from "../domain/consignmentView";
 import type { LedgerStore } from "../storage/ledgerStore";
 import type { FederationStore } from "../storage/federationStore";
+import type { LedgerIndex } from "../storage/ledgerIndex";
+import type { ConsignmentVerification } from "../chain/consignmentVerifier";
 import { authenticate } from "./auth";
 import { consignmentIdParams } from "./schemas";
 import { renderConsignmentPage } from "./consignmentPage";
 
 export interface VerificationApi {
   store: LedgerStore;
+  /** Which consignments exist, and who their parties are, as far as the index has followed the chain. */
+  index: Pick<LedgerIndex, "consignment" | "directory" | "directoryVersion">;
+  /** Read-your-writes: waits until the index holds what this node itself recorded for the consignment. */
+  caughtUpWith(consignmentId: string): Promise<void>;
   /** Documents by hash: this node's own, and those fetched from the nodes that posted them. */
-  documents: Pick<FederationStore, "documentOf" | "referenceOf">;
+  documents: Pick<FederationStore, "documentOf" | "referenceOf" | "documentsVersion">;
   verifier: ConsignmentVerifier;
   publicRequestsPerMinute: number;
   /** The URL printed in QR codes: what field staff's phones can reach. */
   publicBaseUrl(req: Request): string;
 }
+
+const VERDICTS_KEPT = 10_000;
 
 const verifyRequestSchema = z.union([evidenceBundleSchema, z.strictObject({ bundle: evidenceBundleSchema })]);
 
@@ -42,12 +50,30 @@ export function verificationRoutes(api: VerificationApi): express.Router {
   // A key is optional here: without one the caller sees the public view; a bad key is still refused.
   const optionalAuth: RequestHandler = (req, res, next) => (req.headers.authorization ? auth(req, res, next) : next());
 
-  async function verified(req: Request) {
-    const { consignmentId } = consignmentIdParams.parse(req.params);
+  // A verdict changes only with a new milestone, a change of organizations or keys, or a change of the documents
+  // this node holds; until one of those happens it is served from memory. Documents are checked for every caller
+  // (the verdict says whether this node's copies are intact) and shown only to those who may see them.
+  const verdicts = new Map<string, { version: string; result: ConsignmentVerification }>();
+  async function verification(consignmentId: string, count: number): Promise<ConsignmentVerification> {
+    const version = `${count}/${api.index.directoryVersion}/${api.documents.documentsVersion}`;
+    const cached = verdicts.get(consignmentId);
+    if (cached?.version === version) return cached.result;
     const result = await api.verifier.verifyConsignment(consignmentId, (m) => api.documents.documentOf(m.payloadHash));
+    verdicts.delete(consignmentId);
+    if (verdicts.size >= VERDICTS_KEPT) verdicts.delete(verdicts.keys().next().value!);
+    verdicts.set(consignmentId, { version, result });
+    return result;
+  }
+
+  async function verified(req: Request) {
+    const consignmentId = consignmentIdParams.parse(req.params).consignmentId.toLowerCase();
+    await api.caughtUpWith(consignmentId);
+    const consignment = await api.index.consignment(consignmentId);
+    if (!consignment) throw new LedgerError("CONSIGNMENT_NOT_FOUND", `no consignment ${consignmentId} on chain`);
+    const withDocuments = mayReadDocuments(req.caller, consignment, api.index.directory);
+    const result = await verification(consignmentId, consignment.milestoneCount);
     if (result.history.length === 0)
       throw new LedgerError("CONSIGNMENT_NOT_FOUND", `no consignment ${consignmentId} on chain`);
-    const withDocuments = mayReadDocuments(req.caller, result.history, result.directory);
     return {
       ...result,
       withDocuments,

@@ -36,6 +36,7 @@ export class FederationStore {
   private readonly references: Sub<string>;
   private readonly queue: Sub<FetchTask>;
   private readonly meta: Sub<unknown>;
+  private fetchedCount = 0;
 
   constructor(private readonly store: LedgerStore) {
     this.documents = store.sublevel("fed-documents");
@@ -74,6 +75,12 @@ export class FederationStore {
     if (reference !== undefined) batch.put(task.consignmentId.toLowerCase(), reference, { sublevel: this.references });
     batch.del(taskKey(task.consignmentId, task.payloadHash), { sublevel: this.queue });
     await storeOperation("store a fetched document", () => batch.write({ sync: true }));
+    this.fetchedCount++;
+  }
+
+  /** Grows whenever the documents a verdict could check change: one fetched, or one of the node's own rewritten. */
+  get documentsVersion(): number {
+    return this.fetchedCount + this.store.documentsRewritten;
   }
 
   async hasTask(consignmentId: string, payloadHash: string): Promise<boolean> {

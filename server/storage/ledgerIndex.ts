@@ -77,6 +77,7 @@ export class LedgerIndex {
   private readonly meta: Sub<unknown>;
   private readonly byName: Map<string, Sub<unknown>>;
   private appliesSincePrune = 0;
+  private directoryChanges = 0;
   private cursorValue: IndexCursor | undefined;
   /** The directory, in memory: verification and peer checks read it on every request. */
   private directoryValue: { keys: Map<string, KeyHistory>; organizations: Map<number, IndexedOrganization> } = {
@@ -127,6 +128,11 @@ export class LedgerIndex {
     return this.directoryValue;
   }
 
+  /** Grows whenever an organization or key changes: what was verified against the directory before may differ. */
+  get directoryVersion(): number {
+    return this.directoryChanges;
+  }
+
   organization(id: number): IndexedOrganization | undefined {
     return this.directoryValue.organizations.get(id);
   }
@@ -167,6 +173,7 @@ export class LedgerIndex {
     for (const record of records) {
       if (record.type === "governance") {
         const change = record.change;
+        this.directoryChanges++;
         applyGovernanceChange(directory, change, record.blockTime);
         if (change.name === "SignerAdded" || change.name === "SignerRevoked") {
           const key = directory.keys.get(change.signer);
@@ -364,6 +371,7 @@ export class LedgerIndex {
   // ------------------------------------------------------------------ internals
 
   private async loadDirectory(): Promise<void> {
+    this.directoryChanges++;
     const organizations = await this.read("read the directory", () => this.organizations.values().all());
     const keys = await this.read("read the directory", () => this.keys.iterator().all());
     this.directoryValue = {

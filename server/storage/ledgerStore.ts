@@ -62,6 +62,7 @@ export class LedgerStore {
   /** payloadHash -> event key: finds this node's document for a milestone read from the chain. */
   private readonly byPayloadHash: Sub<string>;
   private lastSeq = 0;
+  private documentRewrites = 0;
   /** The feed of changes; each state change of an event is announced in the batch that makes it. */
   readonly feed: LedgerFeed;
   /** Pending (not yet recorded or rejected) events by consignment, in seq order: the node's projection needs them. */
@@ -168,6 +169,12 @@ export class LedgerStore {
     const event = await this.event(key);
     if (!event) throw new Error(`no event ${key}`);
     await this.putSynced(this.events, key, { ...event, document });
+    this.documentRewrites++;
+  }
+
+  /** Grows when a stored document is replaced (only a tamper test does that). */
+  get documentsRewritten(): number {
+    return this.documentRewrites;
   }
 
   async idempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {

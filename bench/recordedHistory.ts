@@ -17,7 +17,7 @@ import { MilestoneKind, OrganizationKind } from "../server/domain/milestoneKinds
 import { toCountryBytes, toLocationBytes } from "../server/domain/locationCodes";
 import { consignmentIdOf, referenceHashOf } from "../server/domain/consignmentId";
 import { payloadHashOf } from "../server/domain/payloadHash";
-import { signTypedData, toMilestoneTypedData, toRegistrationTypedData, typedDataDigest } from "../server/domain/eip712";
+import { milestoneDigestOf, registrationDigestOf, signDigest } from "../server/domain/eip712";
 import { freePort } from "../test/support/nodeHarness";
 
 const PER_CONSIGNMENT = 10; // registration plus nine milestones
@@ -30,6 +30,8 @@ export interface RecordedHistory {
   record: DeploymentRecord;
   deploymentFile: string;
   consignments: number;
+  /** Their ids, in registration order. */
+  consignmentIds: string[];
   milestones: number;
   stop(): Promise<void>;
 }
@@ -90,10 +92,10 @@ export async function recordSyntheticHistory(milestones: number): Promise<Record
           occurredAt: 1_790_000_000,
           payloadHash: payloadHashOf({ i }),
         };
-        const typed = toRegistrationTypedData(deployment, r);
+        const digest = registrationDigestOf(deployment, r);
         registrations.push(r);
-        signatures.push(await signTypedData(aid, typed));
-        heads[i] = typedDataDigest(typed);
+        signatures.push(signDigest(aid.privateKey, aid.address, digest));
+        heads[i] = digest;
         ids[i] = consignmentIdOf(1, r.referenceHash);
       }
       await (await relayed.registerConsignments(registrations, signatures)).wait();
@@ -111,10 +113,10 @@ export async function recordSyntheticHistory(milestones: number): Promise<Record
             payloadHash: payloadHashOf({ i, round }),
             prevHash: heads[i],
           };
-          const typed = toMilestoneTypedData(deployment, m);
+          const digest = milestoneDigestOf(deployment, m);
           milestones.push(m);
-          signatures.push(await signTypedData(carrier, typed));
-          heads[i] = typedDataDigest(typed);
+          signatures.push(signDigest(carrier.privateKey, carrier.address, digest));
+          heads[i] = digest;
         }
         await (await relayed.recordMilestones(milestones, signatures)).wait();
       }
@@ -130,6 +132,7 @@ export async function recordSyntheticHistory(milestones: number): Promise<Record
       record,
       deploymentFile,
       consignments,
+      consignmentIds: ids,
       milestones: consignments * PER_CONSIGNMENT,
       stop,
     };

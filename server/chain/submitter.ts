@@ -10,14 +10,7 @@ import type { TransactionReceipt, Wallet } from "ethers";
 import { LedgerError, codeOfContractError } from "../errors";
 import { withState } from "../domain/ledgerEvent";
 import type { LedgerEvent } from "../domain/ledgerEvent";
-import {
-  signTypedData,
-  toCorrectionTypedData,
-  toMilestoneTypedData,
-  toRegistrationTypedData,
-  typedDataDigest,
-} from "../domain/eip712";
-import type { SignerSignature } from "../domain/eip712";
+import { correctionDigestOf, milestoneDigestOf, registrationDigestOf, signDigest } from "../domain/eip712";
 import { correctionStructOf, milestoneStructOf, registrationStructOf } from "../domain/contractStructs";
 import type { LedgerStore } from "../storage/ledgerStore";
 import type { LedgerMetrics } from "../telemetry/metrics";
@@ -474,21 +467,18 @@ async function signEvent(
   head: string | undefined,
 ): Promise<LedgerEvent> {
   const deployment = { chainId: client.deployment.chainId, address: client.deployment.address };
-  let signature: SignerSignature;
   let digest: string;
   let prevHash: string | undefined;
   if (event.type === "registration") {
-    const typed = toRegistrationTypedData(deployment, registrationStructOf(event));
-    [signature, digest] = [await signTypedData(wallet, typed), typedDataDigest(typed)];
+    digest = registrationDigestOf(deployment, registrationStructOf(event));
   } else if (event.type === "correction") {
     prevHash = head!;
-    const typed = toCorrectionTypedData(deployment, correctionStructOf(event, prevHash));
-    [signature, digest] = [await signTypedData(wallet, typed), typedDataDigest(typed)];
+    digest = correctionDigestOf(deployment, correctionStructOf(event, prevHash));
   } else {
     prevHash = head!;
-    const typed = toMilestoneTypedData(deployment, milestoneStructOf(event, prevHash));
-    [signature, digest] = [await signTypedData(wallet, typed), typedDataDigest(typed)];
+    digest = milestoneDigestOf(deployment, milestoneStructOf(event, prevHash));
   }
+  const signature = signDigest(wallet.privateKey, wallet.address, digest);
   return { ...withState(event, "signed"), signature, digest, ...(prevHash ? { prevHash } : {}) };
 }
 

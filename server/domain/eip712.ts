@@ -223,6 +223,20 @@ export async function signTypedData<T extends object>(
   return toSignerSignature(await signer.getAddress(), signature);
 }
 
+/**
+ * Signs an EIP-712 digest with libsecp256k1 (deterministic RFC 6979 nonces, low s, as ethers signs): the same
+ * signature ethers' signTypedData makes, without re-encoding the typed data for every event the submitter signs.
+ */
+export function signDigest(privateKey: string, signer: string, digest: string): SignerSignature {
+  const { signature, recid } = secp256k1.ecdsaSign(hexBuffer(digest), hexBuffer(privateKey));
+  const s = BigInt("0x" + Buffer.from(signature.subarray(32)).toString("hex"));
+  return {
+    signer,
+    r: "0x" + Buffer.from(signature.subarray(0, 32)).toString("hex"),
+    yParityAndS: "0x" + ((BigInt(recid) << 255n) | s).toString(16).padStart(64, "0"),
+  };
+}
+
 /** Turns a 65-byte signature into the compact form the contract takes. */
 export function toSignerSignature(signer: string, signature: string): SignerSignature {
   const parsed = Signature.from(signature);

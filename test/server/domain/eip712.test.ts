@@ -6,6 +6,7 @@ import {
   milestoneDigestOf,
   recoverSignerOrNull,
   registrationDigestOf,
+  signDigest,
   toCorrectionTypedData,
   toMilestoneTypedData,
   toRegistrationTypedData,
@@ -71,5 +72,17 @@ describe("eip712 digests", function () {
       expect(recoverSignerOrNull(digest, { ...signature, r: "0x" + "00".repeat(32) })).to.equal(null);
       expect(recoverSignerOrNull(digest, { ...signature, yParityAndS: "0x7f" + "ff".repeat(31) })).to.equal(null);
     }
+  });
+
+  it("signs a digest exactly as ethers' signer does, byte for byte", function () {
+    fc.assert(
+      fc.property(bytes(32), bytes(32), (key, digest) => {
+        fc.pre(BigInt(key) > 0n && BigInt(key) < 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n);
+        const wallet = new Wallet(key);
+        const expected = toSignerSignature(wallet.address, wallet.signingKey.sign(digest).serialized);
+        expect(signDigest(wallet.privateKey, wallet.address, digest)).to.deep.equal(expected);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

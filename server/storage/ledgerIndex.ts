@@ -40,6 +40,7 @@ export type SecondaryIndex = (typeof SECONDARY_INDEXES)[number];
 
 const UNDO_WINDOW_BLOCKS = 1024;
 const PRUNE_EVERY = 64;
+const CONSIGNMENTS_CACHED = 50_000;
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 const blockKey = (n: number) => pad(n, 12);
 
@@ -78,6 +79,8 @@ export class LedgerIndex {
   private readonly byName: Map<string, Sub<unknown>>;
   private appliesSincePrune = 0;
   private directoryChanges = 0;
+  /** Recently read or written consignments: the verification API asks for one on every request. */
+  private readonly consignmentCache = new Map<string, IndexedConsignment>();
   private cursorValue: IndexCursor | undefined;
   /** The directory, in memory: verification and peer checks read it on every request. */
   private directoryValue: { keys: Map<string, KeyHistory>; organizations: Map<number, IndexedOrganization> } = {
@@ -231,6 +234,10 @@ export class LedgerIndex {
     if (to.blockHash) batch.put(blockKey(to.blockNumber), to.blockHash, { sublevel: this.checkpoints });
     batch.put("cursor", to, { sublevel: this.meta });
     const numbered = await this.store.feed.commit("write the index", batch, entries);
+    for (const [id, value] of pending) {
+      const [name, key] = id.split("\u0000");
+      if (name === "consignments") this.cacheConsignment(key, value as IndexedConsignment);
+    }
     this.cursorValue = to;
     this.directoryValue = directory;
     await this.prune(to.blockNumber);
@@ -274,6 +281,7 @@ export class LedgerIndex {
     retracted.reverse();
     batch.put("cursor", ancestor, { sublevel: this.meta });
     const numbered = await this.store.feed.commit("roll the index back", batch, retracted);
+    this.consignmentCache.clear();
     this.cursorValue = ancestor;
     await this.loadDirectory();
     return { ok: true, retracted: numbered };
@@ -285,6 +293,7 @@ export class LedgerIndex {
       await this.read("clear the index", () => sublevel.clear());
     }
     await this.read("clear the index", () => this.meta.del("cursor"));
+    this.consignmentCache.clear();
     this.cursorValue = undefined;
     await this.loadDirectory();
   }
@@ -292,7 +301,20 @@ export class LedgerIndex {
   // ------------------------------------------------------------------ reading
 
   async consignment(consignmentId: string): Promise<IndexedConsignment | undefined> {
-    return this.read("read the index", () => this.consignments.get(consignmentId.toLowerCase()));
+    const id = consignmentId.toLowerCase();
+    const cached = this.consignmentCache.get(id);
+    if (cached) return cached;
+    const stored = await this.read("read the index", () => this.consignments.get(id));
+    if (stored) this.cacheConsignment(id, stored);
+    return stored;
+  }
+
+  private cacheConsignment(id: string, value: IndexedConsignment): void {
+    this.consignmentCache.delete(id);
+    if (this.consignmentCache.size >= CONSIGNMENTS_CACHED) {
+      this.consignmentCache.delete(this.consignmentCache.keys().next().value!);
+    }
+    this.consignmentCache.set(id, value);
   }
 
   async milestoneAt(position: string): Promise<IndexedMilestone | undefined> {

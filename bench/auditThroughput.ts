@@ -5,47 +5,54 @@
  */
 import { runAudit } from "../server/chain/audit";
 import { recordSyntheticHistory } from "./recordedHistory";
+import type { RecordedHistory } from "./recordedHistory";
 import { machine, summary, writeResult } from "./benchStatistics";
 
 const MILESTONES = Number(process.env.BENCH_AUDIT_MILESTONES ?? 10_000);
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
 
+export async function measureAudit(history: RecordedHistory) {
+  const { chain, deploymentFile, consignments } = history;
+  const runs: number[] = [];
+  for (let r = 0; r < REPETITIONS; r++) {
+    const report = await runAudit({ rpcUrl: chain.rpcUrl, deploymentFile, target: { all: true } });
+    if (report.failed !== 0 || report.milestonesChecked !== history.milestones) {
+      throw new Error(
+        `audit run ${r + 1} did not verify everything: ${report.failed} failed, ${report.milestonesChecked} checked`,
+      );
+    }
+    runs.push(report.seconds);
+    console.log(`run ${r + 1}: ${report.milestonesChecked} milestones re-verified in ${report.seconds.toFixed(2)} s`);
+  }
+  const seconds = summary(runs);
+  const result = {
+    benchmark: "audit CLI (--all): milestones re-verified from chain logs",
+    measuredAt: new Date().toISOString(),
+    machine: machine(),
+    milestones: history.milestones,
+    consignments,
+    seconds,
+    milestonesPerSecond: Math.round(history.milestones / seconds.median),
+    goal: { milestones: 10_000, seconds: 10 },
+  };
+  console.log(
+    `median ${seconds.median} s (min ${seconds.min}, max ${seconds.max}): ${result.milestonesPerSecond} milestones/s`,
+  );
+  return result;
+}
+
 async function main(): Promise<void> {
   const history = await recordSyntheticHistory(MILESTONES);
-  const { chain, deploymentFile, consignments } = history;
   try {
-    const runs: number[] = [];
-    for (let r = 0; r < REPETITIONS; r++) {
-      const report = await runAudit({ rpcUrl: chain.rpcUrl, deploymentFile, target: { all: true } });
-      if (report.failed !== 0 || report.milestonesChecked !== history.milestones) {
-        throw new Error(
-          `audit run ${r + 1} did not verify everything: ${report.failed} failed, ${report.milestonesChecked} checked`,
-        );
-      }
-      runs.push(report.seconds);
-      console.log(`run ${r + 1}: ${report.milestonesChecked} milestones re-verified in ${report.seconds.toFixed(2)} s`);
-    }
-    const seconds = summary(runs);
-    const result = {
-      benchmark: "audit CLI (--all): milestones re-verified from chain logs",
-      measuredAt: new Date().toISOString(),
-      machine: machine(),
-      milestones: history.milestones,
-      consignments,
-      seconds,
-      milestonesPerSecond: Math.round(history.milestones / seconds.median),
-      goal: { milestones: 10_000, seconds: 10 },
-    };
-    console.log(
-      `median ${seconds.median} s (min ${seconds.min}, max ${seconds.max}): ${result.milestonesPerSecond} milestones/s`,
-    );
-    console.log(`wrote ${writeResult("audit", result)}`);
+    console.log(`wrote ${writeResult("audit", await measureAudit(history))}`);
   } finally {
     await history.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

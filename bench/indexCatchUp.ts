@@ -14,6 +14,7 @@ import { LedgerStore } from "../server/storage/ledgerStore";
 import { createLogger } from "../server/telemetry/logger";
 import { machine, round, summary, writeResult } from "./benchStatistics";
 import { recordSyntheticHistory } from "./recordedHistory";
+import type { RecordedHistory } from "./recordedHistory";
 
 const MILESTONES = Number(process.env.BENCH_INDEX_MILESTONES ?? 10_000);
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
@@ -43,36 +44,42 @@ async function catchUpOnce(history: Awaited<ReturnType<typeof recordSyntheticHis
   }
 }
 
+export async function measureCatchUp(history: RecordedHistory) {
+  const runs: number[] = [];
+  for (let r = 0; r < REPETITIONS; r++) {
+    const seconds = await catchUpOnce(history);
+    runs.push(seconds);
+    console.log(`run ${r + 1}: ${history.milestones} milestones indexed from zero in ${seconds.toFixed(2)} s`);
+  }
+  const seconds = summary(runs);
+  const perSecond = summary(runs.map((s) => history.milestones / s));
+  const result = {
+    benchmark: "indexer catch-up from the deployment block into an empty store",
+    measuredAt: new Date().toISOString(),
+    machine: machine(),
+    milestones: history.milestones,
+    consignments: history.consignments,
+    seconds,
+    milestonesPerSecond: { ...perSecond, median: round(history.milestones / seconds.median, 0) },
+  };
+  console.log(
+    `median ${seconds.median} s (min ${seconds.min}, max ${seconds.max}): ${result.milestonesPerSecond.median} milestones/s`,
+  );
+  return result;
+}
+
 async function main(): Promise<void> {
   const history = await recordSyntheticHistory(MILESTONES);
   try {
-    const runs: number[] = [];
-    for (let r = 0; r < REPETITIONS; r++) {
-      const seconds = await catchUpOnce(history);
-      runs.push(seconds);
-      console.log(`run ${r + 1}: ${history.milestones} milestones indexed from zero in ${seconds.toFixed(2)} s`);
-    }
-    const seconds = summary(runs);
-    const perSecond = summary(runs.map((s) => history.milestones / s));
-    const result = {
-      benchmark: "indexer catch-up from the deployment block into an empty store",
-      measuredAt: new Date().toISOString(),
-      machine: machine(),
-      milestones: history.milestones,
-      consignments: history.consignments,
-      seconds,
-      milestonesPerSecond: { ...perSecond, median: round(history.milestones / seconds.median, 0) },
-    };
-    console.log(
-      `median ${seconds.median} s (min ${seconds.min}, max ${seconds.max}): ${result.milestonesPerSecond.median} milestones/s`,
-    );
-    console.log(`wrote ${writeResult("index", result)}`);
+    console.log(`wrote ${writeResult("index", await measureCatchUp(history))}`);
   } finally {
     await history.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

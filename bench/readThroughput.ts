@@ -19,6 +19,7 @@ import { createLogger } from "../server/telemetry/logger";
 import { freePort } from "../test/support/nodeHarness";
 import { machine, summary, writeResult } from "./benchStatistics";
 import { recordSyntheticHistory } from "./recordedHistory";
+import type { RecordedHistory } from "./recordedHistory";
 import { loadInChild } from "./loadGenerator";
 import type { LoadResult } from "./loadGenerator";
 
@@ -47,8 +48,7 @@ function load(url: string, ids: string[], path: (id: string) => string, rate?: n
   });
 }
 
-async function main(): Promise<void> {
-  const history = await recordSyntheticHistory(MILESTONES);
+export async function measureReads(history: RecordedHistory) {
   const dataDir = mkdtempSync(join(tmpdir(), "ledger-read-bench-"));
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -115,23 +115,26 @@ async function main(): Promise<void> {
         met: atRate.p99Ms.median < GOAL_P99_MS && atRate.requestsPerSecond.median >= RATE * 0.95 && atRate.non2xx === 0,
       },
     };
-    console.log(
-      JSON.stringify(
-        { history: result.history, summary: result.summary, summaryAtRate: result.summaryAtRate },
-        null,
-        1,
-      ),
-    );
     console.log(`goal (${result.goal.description}): ${result.goal.met ? "met" : "NOT MET"}`);
-    console.log(`wrote ${writeResult("read", result)}`);
+    return result;
   } finally {
     await node.stop();
-    await history.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+async function main(): Promise<void> {
+  const history = await recordSyntheticHistory(MILESTONES);
+  try {
+    console.log(`wrote ${writeResult("read", await measureReads(history))}`);
+  } finally {
+    await history.stop();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

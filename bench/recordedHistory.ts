@@ -21,7 +21,10 @@ import { milestoneDigestOf, registrationDigestOf, signDigest } from "../server/d
 import { freePort } from "../test/support/nodeHarness";
 
 const PER_CONSIGNMENT = 10; // registration plus nine milestones
-const BATCH = 200;
+const REGISTRATION_BATCH = 200;
+const MILESTONE_BATCH = 500;
+/** Sent with each batch, so the node does not simulate it first to estimate. */
+const GAS_LIMIT = 28_000_000;
 
 export interface RecordedHistory {
   dir: string;
@@ -77,10 +80,10 @@ export async function recordSyntheticHistory(milestones: number): Promise<Record
     const heads: string[] = [];
     const ids: string[] = [];
     const started = Date.now();
-    for (let start = 0; start < consignments; start += BATCH) {
+    for (let start = 0; start < consignments; start += REGISTRATION_BATCH) {
       const registrations = [];
       const signatures = [];
-      for (let i = start; i < Math.min(consignments, start + BATCH); i++) {
+      for (let i = start; i < Math.min(consignments, start + REGISTRATION_BATCH); i++) {
         const r = {
           referenceHash: referenceHashOf(`BENCH-AUDIT-${i}`),
           consignor: 1,
@@ -98,13 +101,13 @@ export async function recordSyntheticHistory(milestones: number): Promise<Record
         heads[i] = digest;
         ids[i] = consignmentIdOf(1, r.referenceHash);
       }
-      await (await relayed.registerConsignments(registrations, signatures)).wait();
+      await (await relayed.registerConsignments(registrations, signatures, { gasLimit: GAS_LIMIT })).wait();
     }
     for (let round = 1; round < PER_CONSIGNMENT; round++) {
-      for (let start = 0; start < consignments; start += BATCH) {
+      for (let start = 0; start < consignments; start += MILESTONE_BATCH) {
         const milestones = [];
         const signatures = [];
-        for (let i = start; i < Math.min(consignments, start + BATCH); i++) {
+        for (let i = start; i < Math.min(consignments, start + MILESTONE_BATCH); i++) {
           const m = {
             consignmentId: ids[i],
             kind: MilestoneKind.Incident,
@@ -118,7 +121,7 @@ export async function recordSyntheticHistory(milestones: number): Promise<Record
           signatures.push(signDigest(carrier.privateKey, carrier.address, digest));
           heads[i] = digest;
         }
-        await (await relayed.recordMilestones(milestones, signatures)).wait();
+        await (await relayed.recordMilestones(milestones, signatures, { gasLimit: GAS_LIMIT })).wait();
       }
     }
     console.log(

@@ -22,8 +22,8 @@ const REPETITIONS = 3;
 /** Budgets from the foundation issue. */
 const BUDGET_PER_MILESTONE_AT_50 = 25_000;
 const BUDGET_SINGLE_MILESTONE_TX = 60_000;
-/** ecrecover 3,000 + calldata ~4,800 + one cold head update 5,000 + log ~3,100 + two cold reads 4,200. */
-const FLOOR_PER_MILESTONE = 20_100;
+/** From the gas schedule, itemized in bench/README.md: ecrecover, head and status reads and writes, log, calldata. */
+const FLOOR_PER_MILESTONE = 19_700;
 
 type Fixture = Awaited<ReturnType<typeof deployLedgerFixture>>;
 

@@ -1,5 +1,6 @@
 /**
- * `npm run bench:ingest`: the real node on its embedded chain at 1 s blocks, loaded with autocannon.
+ * `npm run bench:ingest`: the real node on its embedded chain at 1 s blocks, loaded with autocannon from a child
+ * process (off the node's event loop).
  *   - milestones per second durably accepted through POST /v1/milestones:batch and through the single endpoint;
  *   - seconds from accepted to recorded (p50, p95), and whether the outbox drains.
  * Medians over REPETITIONS runs, with min and max. Writes bench/results/ingest.json.
@@ -7,7 +8,6 @@
  * BENCH_CONNECTIONS (8), BENCH_SINGLE_SECONDS (5), BENCH_PACED_RATE (50 milestones/s) and BENCH_PACED_SECONDS
  * (10) for the latency phase; the node's own settings (BATCH_SIZE, ...) apply too.
  */
-import autocannon from "autocannon";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import type { RunningNode } from "../server/ledgerNode";
 import { createLogger } from "../server/telemetry/logger";
 import { NodeClient, freePort } from "../test/support/nodeHarness";
 import { quantile, round, summary } from "./benchStatistics";
+import { loadInChild } from "./loadGenerator";
 
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
 const BATCH_ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 100);
@@ -138,43 +139,20 @@ async function registerConsignments(api: NodeClient, token: string): Promise<str
   return ids;
 }
 
-function milestone(eventId: string, consignmentId: string) {
-  return {
-    consignmentId,
-    eventId,
-    kind: "Incident",
-    location: "KEMBA",
-    occurredAt: new Date(Date.now() - 1000).toISOString(),
-    payload: { temperatureC: 4.5, sensor: "TL-1", eventId },
-  };
-}
-
 async function loadBatchEndpoint(node: RunningNode, token: string, consignments: string[], run: number) {
-  let counter = 0;
-  const eventIds: string[] = [];
-  const result = await autocannon({
+  const prefix = `b${run}`;
+  const result = await loadInChild({
     url: node.url,
+    post: { token, consignments, prefix, batchItems: BATCH_ITEMS },
     connections: CONNECTIONS,
     amount: BATCH_REQUESTS,
-    requests: [
-      {
-        method: "POST",
-        path: "/v1/milestones:batch",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        setupRequest: (request) => {
-          const items = [];
-          for (let i = 0; i < BATCH_ITEMS; i++) {
-            const eventId = `b${run}-${counter++}`;
-            eventIds.push(eventId);
-            items.push(milestone(eventId, consignments[counter % consignments.length]));
-          }
-          return { ...request, body: JSON.stringify({ milestones: items }) };
-        },
-      },
-    ],
   });
-  const accepted = result["2xx"] * BATCH_ITEMS;
-  return { perSecond: accepted / (result.duration || 1), non2xx: result.non2xx, eventIds: eventIds.slice(0, accepted) };
+  const accepted = result.ok * BATCH_ITEMS;
+  return {
+    perSecond: accepted / (result.duration || 1),
+    non2xx: result.non2xx,
+    eventIds: Array.from({ length: result.eventsMade }, (_, i) => `${prefix}-${i}`),
+  };
 }
 
 async function loadSingleEndpoint(
@@ -184,29 +162,18 @@ async function loadSingleEndpoint(
   run: string,
   pace: { seconds: number; rate?: number },
 ) {
-  let counter = 0;
-  const eventIds: string[] = [];
-  const result = await autocannon({
+  const result = await loadInChild({
     url: node.url,
+    post: { token, consignments, prefix: run },
     connections: pace.rate ? 2 : CONNECTIONS,
-    duration: pace.seconds,
-    ...(pace.rate ? { overallRate: pace.rate } : {}),
-    requests: [
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        setupRequest: (request) => {
-          const eventId = `${run}-${counter++}`;
-          const consignmentId = consignments[counter % consignments.length];
-          eventIds.push(eventId);
-
-          const { consignmentId: _, ...body } = milestone(eventId, consignmentId);
-          return { ...request, path: `/v1/consignments/${consignmentId}/milestones`, body: JSON.stringify(body) };
-        },
-      },
-    ],
+    seconds: pace.seconds,
+    rate: pace.rate,
   });
-  return { perSecond: result["2xx"] / (result.duration || 1), non2xx: result.non2xx, eventIds };
+  return {
+    perSecond: result.ok / (result.duration || 1),
+    non2xx: result.non2xx,
+    eventIds: Array.from({ length: result.eventsMade }, (_, i) => `${run}-${i}`),
+  };
 }
 
 async function waitForDrain(node: RunningNode, timeoutMs: number) {

@@ -127,7 +127,11 @@ export function federationRoutes(api: FederationApi): { router: express.Router; 
                 types.includes(entry.type) && maySeeEntry(entry, caller.organizationId) && entryMatches(entry, filter);
               if (!wanted) continue;
               const data = JSON.stringify(feedEntryView(entry, organizationOf));
-              if (!res.write(`id: ${entry.seq}\nevent: ${entry.type}\ndata: ${data}\n\n`)) await once(res, "drain");
+              // A slow client: wait until it has read, or has gone (then 'drain' would never come).
+              if (!res.write(`id: ${entry.seq}\nevent: ${entry.type}\ndata: ${data}\n\n`)) {
+                await Promise.race([once(res, "drain"), once(res, "close")]);
+                if (closed || res.destroyed) return;
+              }
             }
           }
         } while (wakeAgain && !closed);

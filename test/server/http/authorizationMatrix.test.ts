@@ -31,6 +31,8 @@ describe("authorization matrix: every route x every role", function () {
   let orgB: number;
   let consignmentA: string;
   let keyIdOfA: string;
+  let documentOfA: string;
+  let subscriptionOfA: string;
   let counter = 0;
 
   before(async function () {
@@ -70,7 +72,9 @@ describe("authorization matrix: every route x every role", function () {
       payload: { declaration: "secret-declaration-number" },
     });
     consignmentA = registered.body.consignmentId as string;
-    await api.settled(a.token, "a-registration");
+    documentOfA = (await api.settled(a.token, "a-registration")).payloadHash as string;
+    subscriptionOfA = (await api.post("/v1/subscriptions", a.token, { url: "http://127.0.0.1:9/a-hook" })).body
+      .id as string;
   });
 
   after(async function () {
@@ -238,6 +242,50 @@ describe("authorization matrix: every route x every role", function () {
     },
   ];
 
+  const row = (none: number, revoked: number, a: number, b: number, operator: number, auditor: number) => ({
+    none,
+    revoked,
+    submitterA: a,
+    readerA: a,
+    adminA: a,
+    submitterB: b,
+    adminB: b,
+    operator,
+    auditor,
+  });
+  routes.push(
+    {
+      name: "GET /v1/milestones?consignment=:A (the index, public chain facts)",
+      send: (t) => api.get(`/v1/milestones?consignment=${consignmentA}`, t),
+      expect: row(401, 401, 200, 200, 200, 200),
+    },
+    {
+      name: "GET /v1/organizations (the directory)",
+      send: (t) => api.get("/v1/organizations", t),
+      expect: row(200, 200, 200, 200, 200, 200),
+    },
+    {
+      name: "GET /v1/consignments/:A/documents/:hash (A's registration document)",
+      send: (t) => api.get(`/v1/consignments/${consignmentA}/documents/${documentOfA}`, t),
+      expect: row(401, 401, 200, 403, 200, 200),
+    },
+    {
+      name: "GET /v1/peer/consignments/:A/documents/:hash with an API key (not a peer credential)",
+      send: (t) => api.get(`/v1/peer/consignments/${consignmentA}/documents/${documentOfA}`, t),
+      expect: row(401, 401, 401, 401, 401, 401),
+    },
+    {
+      name: "POST /v1/subscriptions",
+      send: (t) => api.post("/v1/subscriptions", t, { url: "http://127.0.0.1:9/hook" }),
+      expect: row(401, 401, 201, 201, 201, 201),
+    },
+    {
+      name: "GET /v1/subscriptions/:id (A's subscription)",
+      send: (t) => api.get(`/v1/subscriptions/${subscriptionOfA}`, t),
+      expect: row(401, 401, 200, 404, 200, 200),
+    },
+  );
+
   for (const route of routes) {
     it(`${route.name}: ${ROLES.map((r) => `${r} ${route.expect[r]}`).join(", ")}`, async function () {
       const actual: Record<string, number> = {};
@@ -245,6 +293,14 @@ describe("authorization matrix: every route x every role", function () {
       expect(actual).to.deep.equal(route.expect);
     });
   }
+
+  it("never shows a webhook secret after creation, to anyone", async function () {
+    for (const role of ROLES) {
+      const one = await api.get(`/v1/subscriptions/${subscriptionOfA}`, tokens[role]);
+      const all = await api.get("/v1/subscriptions", tokens[role]);
+      expect(one.text + all.text, role).to.not.include("whsec_");
+    }
+  });
 
   it("lists and revokes only the caller's own organization's API keys (B cannot see or revoke A's)", async function () {
     const seenByB = (await api.get("/v1/admin/api-keys", tokens.adminB)).body.apiKeys as Array<{

@@ -152,6 +152,18 @@ export async function startLedgerNode(
     const recordedBlocks = new Map<string, number>();
     /** This node changed organizations or keys on chain since the index last caught up. */
     let governanceChanged = false;
+    /** The newest block this node recorded anything in: queries wait for the index to reach it. */
+    let newestRecordedBlock = -1;
+    /** Waits (a bounded while) until the index holds block `block`; then reads answer as of the index. */
+    const indexReaches = async (block: number): Promise<boolean> => {
+      const deadline = Date.now() + INDEX_WAIT_MS;
+      while ((index.cursor?.blockNumber ?? -1) < block && Date.now() < deadline) {
+        await (indexer?.syncOnce() ?? Promise.reject(new Error("not started"))).catch(
+          () => new Promise((r) => setTimeout(r, 100)),
+        );
+      }
+      return (index.cursor?.blockNumber ?? -1) >= block;
+    };
 
     submitter = new Submitter(store, client, {
       batchSize: config.batchSize,
@@ -166,6 +178,7 @@ export async function startLedgerNode(
         for (const e of events) {
           const id = e.consignmentId.toLowerCase();
           recordedBlocks.set(id, Math.max(recordedBlocks.get(id) ?? 0, e.blockNumber ?? 0));
+          newestRecordedBlock = Math.max(newestRecordedBlock, e.blockNumber ?? 0);
         }
         indexer?.poke();
       },
@@ -239,7 +252,12 @@ export async function startLedgerNode(
         return responses;
       },
       readiness: () => readiness(store, client, running, liveIndexer, config.readyMaxLagSeconds),
-      federation: { index, documents, deployment: { chainId: deployment.chainId, address: deployment.address } },
+      federation: {
+        index,
+        documents,
+        deployment: { chainId: deployment.chainId, address: deployment.address },
+        caughtUpWithOwnWrites: async () => void (await indexReaches(newestRecordedBlock)),
+      },
       subscriptions: {
         index,
         subscriptions: subscriptionStore,
@@ -260,11 +278,7 @@ export async function startLedgerNode(
             ? await client.blockNumber().catch(() => recordedBlocks.get(consignmentId))
             : recordedBlocks.get(consignmentId);
           if (block === undefined) return;
-          const deadline = Date.now() + INDEX_WAIT_MS;
-          while ((index.cursor?.blockNumber ?? -1) < block && Date.now() < deadline) {
-            await liveIndexer.syncOnce().catch(() => new Promise((r) => setTimeout(r, 100)));
-          }
-          if ((index.cursor?.blockNumber ?? -1) >= block) recordedBlocks.delete(consignmentId);
+          if (await indexReaches(block)) recordedBlocks.delete(consignmentId);
         },
         verifier: new ConsignmentVerifier(
           new ChainHistory(provider, deployment),

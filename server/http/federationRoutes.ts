@@ -35,6 +35,8 @@ export interface FederationApi {
   index: LedgerIndex;
   documents: FederationStore;
   deployment: LedgerDeployment;
+  /** Read-your-writes: waits until the index holds everything this node itself has recorded. */
+  caughtUpWithOwnWrites(): Promise<void>;
 }
 
 /** Index keys a query may read before it answers with what it found and a cursor to go on. */
@@ -64,6 +66,7 @@ export function federationRoutes(api: FederationApi): { router: express.Router; 
   router.get("/v1/milestones", auth, async (req, res) => {
     callerWithRole(req, "reader", "submitter", "admin");
     const { limit, cursor, ...filter } = parseQuery(milestoneQuerySchema, req.query);
+    await api.caughtUpWithOwnWrites();
     const fingerprint = filterFingerprint(filter);
     const plan = planQuery(filter);
     const page = await api.index.scan(

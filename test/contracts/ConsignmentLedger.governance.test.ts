@@ -189,22 +189,27 @@ describe("ConsignmentLedger governance", function () {
   describe("revokeSigner", function () {
     it("records the revocation time and the declared compromise time", async function () {
       const { ledger, members, orgAdmin } = await loadFixture(deployLedgerFixture);
-      const compromisedAt = (await time.latest()) - 3600;
+      // The block's time is pinned: a fixture restored from an earlier snapshot lags the wall clock.
+      const revokedAt = (await time.latest()) + 10;
+      const compromisedAt = revokedAt - 3600;
+      await time.setNextBlockTimestamp(revokedAt);
       const tx = ledger.connect(orgAdmin).revokeSigner(members.carrier.signer.address, compromisedAt);
       await expect(tx)
         .to.emit(ledger, "SignerRevoked")
-        .withArgs(members.carrier.id, members.carrier.signer.address, (await time.latest()) + 1, compromisedAt);
+        .withArgs(members.carrier.id, members.carrier.signer.address, revokedAt, compromisedAt);
       const key = await ledger.signerKey(members.carrier.signer.address);
-      expect(key.revokedAt).to.equal(await time.latest());
+      expect(key.revokedAt).to.equal(revokedAt);
       expect(key.compromisedAt).to.equal(compromisedAt);
     });
 
     it("reverts with InvalidCompromiseTime for a compromise declared in the future", async function () {
       const { ledger, members } = await loadFixture(deployLedgerFixture);
-      const future = (await time.latest()) + 1000;
+      const now = (await time.latest()) + 10;
+      const future = now + 1000;
+      await time.setNextBlockTimestamp(now);
       await expect(ledger.revokeSigner(members.carrier.signer.address, future))
         .to.be.revertedWithCustomError(ledger, "InvalidCompromiseTime")
-        .withArgs(future, (await time.latest()) + 1);
+        .withArgs(future, now);
     });
 
     it("reverts with SignerAlreadyRevoked the second time", async function () {

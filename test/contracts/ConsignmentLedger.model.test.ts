@@ -370,7 +370,10 @@ async function runSequence(fx: Fixture, commands: Command[]): Promise<void> {
       }
       case "revoke": {
         const signer = members[command.org].signer.address;
-        expected = model.revokeSigner(signer, (await time.latest()) + 1);
+        // Pinned: a fixture restored from an earlier snapshot lags the wall clock, which would set the block's time.
+        const revokedAt = (await time.latest()) + 1;
+        await time.setNextBlockTimestamp(revokedAt);
+        expected = model.revokeSigner(signer, revokedAt);
         actual = await outcomeOf(fx, () => fx.ledger.revokeSigner(signer, 0).then((tx) => tx.wait()));
         break;
       }

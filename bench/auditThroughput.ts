@@ -4,9 +4,9 @@
  * `--all` audit BENCH_REPETITIONS (3) times. Writes bench/results/audit.json. Goal: 10,000 in under 10 s.
  */
 import { runAudit } from "../server/chain/audit";
-import { recordSyntheticHistory } from "./recordedHistory";
+import { runStandalone } from "./recordedHistory";
 import type { RecordedHistory } from "./recordedHistory";
-import { machine, summary, writeResult } from "./benchStatistics";
+import { machine, summary } from "./benchStatistics";
 
 const MILESTONES = Number(process.env.BENCH_AUDIT_MILESTONES ?? 10_000);
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
@@ -41,18 +41,4 @@ export async function measureAudit(history: RecordedHistory) {
   return result;
 }
 
-async function main(): Promise<void> {
-  const history = await recordSyntheticHistory(MILESTONES);
-  try {
-    console.log(`wrote ${writeResult("audit", await measureAudit(history))}`);
-  } finally {
-    await history.stop();
-  }
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runStandalone("audit", MILESTONES, measureAudit);

@@ -12,14 +12,14 @@ import { ChainIndexer } from "../server/chain/chainIndexer";
 import { LedgerIndex } from "../server/storage/ledgerIndex";
 import { LedgerStore } from "../server/storage/ledgerStore";
 import { createLogger } from "../server/telemetry/logger";
-import { machine, round, summary, writeResult } from "./benchStatistics";
-import { recordSyntheticHistory } from "./recordedHistory";
+import { machine, round, summary } from "./benchStatistics";
+import { runStandalone } from "./recordedHistory";
 import type { RecordedHistory } from "./recordedHistory";
 
 const MILESTONES = Number(process.env.BENCH_INDEX_MILESTONES ?? 10_000);
 const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 3);
 
-async function catchUpOnce(history: Awaited<ReturnType<typeof recordSyntheticHistory>>): Promise<number> {
+async function catchUpOnce(history: RecordedHistory): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "ledger-index-bench-"));
   const store = new LedgerStore(join(dir, "store"));
   try {
@@ -68,18 +68,4 @@ export async function measureCatchUp(history: RecordedHistory) {
   return result;
 }
 
-async function main(): Promise<void> {
-  const history = await recordSyntheticHistory(MILESTONES);
-  try {
-    console.log(`wrote ${writeResult("index", await measureCatchUp(history))}`);
-  } finally {
-    await history.stop();
-  }
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runStandalone("index", MILESTONES, measureCatchUp);

@@ -17,8 +17,8 @@ import { startLedgerNode } from "../server/ledgerNode";
 import { ANVIL_RELAYER_KEY } from "../server/chain/localChain";
 import { createLogger } from "../server/telemetry/logger";
 import { freePort } from "../test/support/nodeHarness";
-import { machine, summary, writeResult } from "./benchStatistics";
-import { recordSyntheticHistory } from "./recordedHistory";
+import { machine, summary } from "./benchStatistics";
+import { runStandalone } from "./recordedHistory";
 import type { RecordedHistory } from "./recordedHistory";
 import { loadInChild } from "./loadGenerator";
 import type { LoadResult } from "./loadGenerator";
@@ -123,18 +123,4 @@ export async function measureReads(history: RecordedHistory) {
   }
 }
 
-async function main(): Promise<void> {
-  const history = await recordSyntheticHistory(MILESTONES);
-  try {
-    console.log(`wrote ${writeResult("read", await measureReads(history))}`);
-  } finally {
-    await history.stop();
-  }
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) runStandalone("read", MILESTONES, measureReads);

@@ -19,6 +19,7 @@ import { consignmentIdOf, referenceHashOf } from "../server/domain/consignmentId
 import { payloadHashOf } from "../server/domain/payloadHash";
 import { milestoneDigestOf, registrationDigestOf, signDigest } from "../server/domain/eip712";
 import { freePort } from "../test/support/nodeHarness";
+import { writeResult } from "./benchStatistics";
 
 const PER_CONSIGNMENT = 10; // registration plus nine milestones
 const REGISTRATION_BATCH = 200;
@@ -143,4 +144,27 @@ export async function recordSyntheticHistory(milestones: number): Promise<Record
     await stop();
     throw error;
   }
+}
+
+/**
+ * What each read benchmark does when run alone: record `milestones`, measure, write bench/results/<name>.json,
+ * and stop the chain. `npm run bench` calls the measure functions itself, on one shared history.
+ */
+export function runStandalone(
+  name: string,
+  milestones: number,
+  measure: (history: RecordedHistory) => Promise<unknown>,
+): void {
+  const run = async () => {
+    const history = await recordSyntheticHistory(milestones);
+    try {
+      console.log(`wrote ${writeResult(name, await measure(history))}`);
+    } finally {
+      await history.stop();
+    }
+  };
+  run().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
 }

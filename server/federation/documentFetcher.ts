@@ -18,6 +18,7 @@ import type { OrganizationKind } from "../domain/milestoneKinds";
 import type { FederationStore, FetchTask } from "../storage/federationStore";
 import type { LedgerIndex } from "../storage/ledgerIndex";
 import type { LedgerMetrics } from "../telemetry/metrics";
+import { BackgroundWork } from "../backgroundWork";
 
 export interface DocumentFetcherPorts {
   index: LedgerIndex;
@@ -38,32 +39,36 @@ const FEED_PAGE = 500;
 const CONCURRENCY = 4;
 
 export class DocumentFetcher {
-  private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<unknown> = Promise.resolve();
+  private readonly work: BackgroundWork;
   private unsubscribe: (() => void) | undefined;
   private lastError: string | undefined;
   private fetched = 0;
 
-  constructor(private readonly ports: DocumentFetcherPorts) {}
+  constructor(private readonly ports: DocumentFetcherPorts) {
+    this.work = new BackgroundWork({
+      run: () => this.pass(),
+      nextWakeMs: async () => {
+        const tasks = await this.ports.documents.tasks();
+        return Math.max(50, Math.min(...tasks.map((t) => t.nextAttemptAt), Date.now() + 5_000) - Date.now());
+      },
+      failed: (error) => this.ports.logger.warn({ err: error }, "fetching documents from peers failed"),
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.unsubscribe = this.ports.index.onAppended(() => this.schedule(0));
-    this.schedule(0);
+    this.unsubscribe ??= this.ports.index.onAppended(() => this.work.wake());
+    this.work.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     this.unsubscribe?.();
-    clearTimeout(this.timer);
-    await this.current.catch(() => undefined);
+    this.unsubscribe = undefined;
+    await this.work.stop();
   }
 
   /** Look again now: a hosted organization was added, or a test wants the queue worked. */
   poke(): void {
-    if (this.running) this.schedule(0);
+    this.work.wake();
   }
 
   async status() {
@@ -78,26 +83,7 @@ export class DocumentFetcher {
 
   /** One pass: queue what the feed brought, then fetch what is due. */
   runOnce(): Promise<void> {
-    const run = this.current.catch(() => undefined).then(() => this.pass());
-    this.current = run;
-    return run;
-  }
-
-  private schedule(ms: number): void {
-    if (!this.running) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      void this.runOnce()
-        .catch((error: unknown) => this.ports.logger.warn({ err: error }, "fetching documents from peers failed"))
-        .finally(() => void this.nextWake());
-    }, ms);
-  }
-
-  private async nextWake(): Promise<void> {
-    if (!this.running) return;
-    const tasks = await this.ports.documents.tasks().catch(() => []);
-    const next = Math.min(...tasks.map((t) => t.nextAttemptAt), Date.now() + 5_000);
-    this.schedule(Math.max(50, next - Date.now()));
+    return this.work.runOnce();
   }
 
   private async pass(): Promise<void> {

@@ -15,6 +15,7 @@ import type { FeedEntry } from "../domain/feedEntries";
 import type { LedgerIndex } from "../storage/ledgerIndex";
 import type { DeliveryAttempt, Subscription, SubscriptionStore } from "../storage/subscriptionStore";
 import type { LedgerMetrics } from "../telemetry/metrics";
+import { BackgroundWork } from "../backgroundWork";
 
 export interface WebhookDispatcherOptions extends RetryPolicy {
   timeoutMs: number;
@@ -27,9 +28,7 @@ const RECENT_ATTEMPTS = 20;
 const IDLE_WAKE_MS = 1_000;
 
 export class WebhookDispatcher {
-  private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<unknown> = Promise.resolve();
+  private readonly work: BackgroundWork;
   private unsubscribe: (() => void) | undefined;
   private readonly filters = new Map<string, MilestoneFilter>();
 
@@ -37,49 +36,37 @@ export class WebhookDispatcher {
     private readonly index: LedgerIndex,
     private readonly subscriptions: SubscriptionStore,
     private readonly options: WebhookDispatcherOptions,
-  ) {}
+  ) {
+    this.work = new BackgroundWork({
+      run: () => this.round(),
+      nextWakeMs: async () => {
+        const owed = (await this.subscriptions.list()).filter(
+          (s) => s.state === "active" && s.cursor < this.index.lastFeedSeq,
+        );
+        return Math.max(10, Math.min(Date.now() + IDLE_WAKE_MS, ...owed.map((s) => s.nextAttemptAt)) - Date.now());
+      },
+      failed: (error) => this.options.logger.warn({ err: error }, "webhook delivery round failed"),
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.unsubscribe = this.index.onAppended(() => this.schedule(0));
-    this.schedule(0);
+    this.unsubscribe ??= this.index.onAppended(() => this.work.wake());
+    this.work.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     this.unsubscribe?.();
-    clearTimeout(this.timer);
-    await this.current.catch(() => undefined);
+    this.unsubscribe = undefined;
+    await this.work.stop();
   }
 
   poke(): void {
-    this.schedule(0);
+    this.work.wake();
   }
 
   /** One round: every active subscription that is due gets up to a page of its queue. */
   runOnce(): Promise<void> {
-    const run = this.current.catch(() => undefined).then(() => this.round());
-    this.current = run;
-    return run;
-  }
-
-  private schedule(ms: number): void {
-    if (!this.running) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      void this.runOnce()
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, "webhook delivery round failed"))
-        .finally(() => void this.nextWake());
-    }, ms);
-  }
-
-  private async nextWake(): Promise<void> {
-    if (!this.running) return;
-    const subs = await this.subscriptions.list().catch(() => []);
-    const owed = subs.filter((s) => s.state === "active" && s.cursor < this.index.lastFeedSeq);
-    const next = Math.min(Date.now() + IDLE_WAKE_MS, ...owed.map((s) => s.nextAttemptAt));
-    this.schedule(Math.max(10, next - Date.now()));
+    return this.work.runOnce();
   }
 
   private async round(): Promise<void> {
@@ -104,7 +91,7 @@ export class WebhookDispatcher {
     const entries = await this.index.feedAfter(subscription.cursor, PAGE);
     let skippedTo: number | undefined;
     for (const entry of entries) {
-      if (!this.running) break;
+      if (!this.work.isRunning) break;
       const wanted =
         subscription.events.includes(entry.type) &&
         maySeeEntry(entry, subscription.organizationId) &&

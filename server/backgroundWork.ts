@@ -1,22 +1,23 @@
 /**
  * Work a node does in the background, one pass at a time: after each pass it asks when to wake next, a change can
- * wake it early, and stopping waits for the pass under way. The document fetcher and the webhook dispatcher run on it.
+ * wake it early, and stopping waits for the pass under way. The indexer, the document fetcher and the webhook
+ * dispatcher run on it.
  */
-export interface BackgroundPass {
+export interface BackgroundPass<T = void> {
   /** One pass over the work. */
-  run(): Promise<void>;
+  run(): Promise<T>;
   /** Milliseconds until the next pass, asked after each one. */
   nextWakeMs(): Promise<number>;
   /** A pass failed; the loop goes on. */
   failed(error: unknown): void;
 }
 
-export class BackgroundWork {
+export class BackgroundWork<T = void> {
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly pass: BackgroundPass) {}
+  constructor(private readonly pass: BackgroundPass<T>) {}
 
   start(): void {
     if (this.running) return;
@@ -40,7 +41,7 @@ export class BackgroundWork {
   }
 
   /** One pass, after the one under way; for callers that need its result. */
-  runOnce(): Promise<void> {
+  runOnce(): Promise<T> {
     const run = this.current.catch(() => undefined).then(() => this.pass.run());
     this.current = run;
     return run;

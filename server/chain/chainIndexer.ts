@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { LedgerMetrics } from "../telemetry/metrics";
 import type { IndexCursor, LedgerIndex } from "../storage/ledgerIndex";
 import type { ChainHistory } from "./chainHistory";
+import { BackgroundWork } from "../backgroundWork";
 
 export interface IndexerOptions {
   confirmations: number;
@@ -28,9 +29,7 @@ export interface IndexerStatus {
 }
 
 export class ChainIndexer {
-  private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<unknown> = Promise.resolve();
+  private readonly work: BackgroundWork<number>;
   private chainBlock: number | undefined;
   private lastError: string | undefined;
   private lastSyncedAt: string | undefined;
@@ -39,29 +38,39 @@ export class ChainIndexer {
     private readonly history: ChainHistory,
     private readonly index: LedgerIndex,
     private readonly options: IndexerOptions,
-  ) {}
+  ) {
+    this.work = new BackgroundWork({
+      run: async () => {
+        const indexed = await this.sync();
+        this.lastError = undefined;
+        return indexed;
+      },
+      nextWakeMs: async () => this.options.pollMs,
+      failed: (error) => {
+        const message = (error as Error)?.message ?? String(error);
+        if (message !== this.lastError) this.options.logger.warn({ err: error }, "indexing failed; retrying");
+        this.lastError = message;
+      },
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.work.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.current.catch(() => undefined);
+    await this.work.stop();
   }
 
   /** Index now rather than at the next poll (the submitter just recorded something). */
   poke(): void {
-    if (this.running) this.schedule(0);
+    this.work.wake();
   }
 
   status(): IndexerStatus {
     const cursor = this.index.cursor;
     return {
-      running: this.running,
+      running: this.work.isRunning,
       cursor,
       chainBlock: this.chainBlock,
       lagBlocks:
@@ -73,25 +82,7 @@ export class ChainIndexer {
 
   /** Indexes everything up to the confirmed tip; returns the milestones indexed. One run at a time. */
   syncOnce(): Promise<number> {
-    const run = this.current.catch(() => undefined).then(() => this.sync());
-    this.current = run;
-    return run;
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      void this.syncOnce()
-        .then(() => (this.lastError = undefined))
-        .catch((error: unknown) => {
-          const message = (error as Error)?.message ?? String(error);
-          if (message !== this.lastError) this.options.logger.warn({ err: error }, "indexing failed; retrying");
-          this.lastError = message;
-        })
-        .finally(() => {
-          if (this.running) this.schedule(this.options.pollMs);
-        });
-    }, ms);
+    return this.work.runOnce();
   }
 
   private async sync(): Promise<number> {

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   MALFORMED_JSON: { status: 400, description: "The body is not valid JSON." },
   DOCUMENT_NOT_CANONICALIZABLE: { status: 400, description: "The payload cannot be put in RFC 8785 canonical form." },
   INVALID_SIGNATURE: { status: 400, description: "A client-supplied signature is malformed." },
+  MALFORMED_HTTP: { status: 400, description: "The request is not valid HTTP/1.1 (answered before any route)." },
   // 401 / 403: auth
   UNAUTHENTICATED: { status: 401, description: "No API key, a wrong scheme, or an unknown or revoked key." },
   FORBIDDEN: { status: 403, description: "The API key's role or organization may not do this." },
@@ -74,6 +75,7 @@ export const ERROR_CODES = {
   },
   // 429
   RATE_LIMITED: { status: 429, description: "Too many requests." },
+  HEADERS_TOO_LARGE: { status: 431, description: "The request's headers are over the limit (16 KiB in all)." },
   // 503
   STORE_UNAVAILABLE: { status: 503, description: "The store could not be read or written; nothing was accepted." },
   CHAIN_UNAVAILABLE: { status: 503, description: "The chain did not answer; nothing was accepted." },

@@ -2,7 +2,8 @@
  * Wiring, in one place: store, chain (embedded anvil or an external network), keys, submitter, HTTP. Everything
  * below gets its dependencies passed in.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { writeFileDurably } from "./storage/durableFile";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
@@ -29,6 +30,7 @@ import { Administration } from "./domain/administration";
 import { acceptEvents } from "./domain/ingest";
 import type { IngestItem } from "./domain/ingest";
 import { createHttpApp } from "./http/app";
+import { answerClientError } from "./http/errorHandling";
 import { LedgerIndex } from "./storage/ledgerIndex";
 import { FederationStore } from "./storage/federationStore";
 import { SubscriptionStore } from "./storage/subscriptionStore";
@@ -56,6 +58,11 @@ export interface RunningNode {
   /** Shown on the first start only. */
   bootstrapToken?: string;
   logger: Logger;
+  /**
+   * Settles when the node can no longer run safely (its store failed: disk full, read-only, I/O error); `npm start`
+   * then stops with that one line. The node has already stopped taking requests.
+   */
+  failed: Promise<Error>;
   stop(options?: { keepChain?: boolean }): Promise<void>;
 }
 
@@ -65,13 +72,25 @@ export async function startLedgerNode(
 ): Promise<RunningNode> {
   mkdirSync(config.dataDir, { recursive: true });
   const metrics = createMetrics();
-  const store = new LedgerStore(join(config.dataDir, "store"));
+  const storeDir = join(config.dataDir, "store");
+  const store = new LedgerStore(storeDir);
   await store.open().catch((error: unknown) => {
-    throw new Error(`cannot open the store in ${join(config.dataDir, "store")}: ${causeOf(error)}`);
+    throw new Error(`cannot open the store in ${storeDir}: ${whyStoreWontOpen(error)}`);
   });
 
   let chain: LocalChain | undefined;
   let stopping = false;
+  let signalFailed: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (signalFailed = resolve));
+  let storeFailure: Error | undefined;
+  store.onFailure((failure) => {
+    if (storeFailure || stopping) return;
+    storeFailure = new Error(`the store in ${storeDir} failed to ${failure.what}: ${failure.cause}`);
+    // From here on every request is refused with 503: LevelDB refuses writes after a failed one.
+    stopping = true;
+    logger.fatal({ ...failure, storeDir }, "the store failed; stopping");
+    signalFailed(storeFailure);
+  });
   let server: Server | undefined;
   let submitter: Submitter | undefined;
   const index = new LedgerIndex(store);
@@ -226,7 +245,12 @@ export async function startLedgerNode(
       store,
       maxBodyBytes: config.maxBodyBytes,
       administration,
-      isShuttingDown: () => stopping,
+      unavailable: () =>
+        storeFailure
+          ? new LedgerError("STORE_UNAVAILABLE", "the node's store failed; it is stopping, retry later")
+          : stopping
+            ? new LedgerError("SHUTTING_DOWN", "the node is shutting down; retry against another node or later")
+            : undefined,
       ingest: async (organizationId: number, items: IngestItem[]) => {
         const responses = await acceptEvents(
           {
@@ -251,7 +275,7 @@ export async function startLedgerNode(
         running.wake();
         return responses;
       },
-      readiness: () => readiness(store, client, running, liveIndexer, config.readyMaxLagSeconds),
+      readiness: () => readiness(store, () => storeFailure, client, running, liveIndexer, config.readyMaxLagSeconds),
       federation: {
         index,
         documents,
@@ -293,6 +317,7 @@ export async function startLedgerNode(
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
       s.once("error", reject);
+      s.on("clientError", answerClientError);
     });
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
@@ -303,6 +328,7 @@ export async function startLedgerNode(
     );
 
     const liveServer = server;
+    let stopped = false;
     const liveFetcher = fetcher;
     const liveWebhooks = webhooks;
     return {
@@ -319,8 +345,10 @@ export async function startLedgerNode(
       chain,
       bootstrapToken,
       logger,
+      failed,
       async stop(options = {}) {
-        if (stopping) return;
+        if (stopped) return;
+        stopped = true;
         stopping = true;
         logger.info("shutting down: no new requests, draining the submitter");
         closeStreams();
@@ -409,13 +437,14 @@ async function bootstrapAdminKey(
   if (await store.getMeta<boolean>("bootstrapped")) return undefined;
   const { token } = await administration.issueApiKey(0, "admin", "bootstrap admin key");
   // Kept beside the data, readable by its owner only, so the admin CLI can find it on a local node.
-  writeFileSync(join(config.dataDir, "bootstrap-admin-key"), token + "\n", { mode: 0o600 });
+  writeFileDurably(join(config.dataDir, "bootstrap-admin-key"), token + "\n", 0o600);
   await store.putMeta("bootstrapped", true);
   return token;
 }
 
 async function readiness(
   store: LedgerStore,
+  storeFailure: () => Error | undefined,
   client: LedgerClient,
   submitter: Submitter,
   indexer: ChainIndexer,
@@ -423,6 +452,7 @@ async function readiness(
 ): Promise<Readiness> {
   const checks: Readiness["checks"] = {};
   try {
+    if (storeFailure()) throw storeFailure();
     await store.ping();
     checks.store = { ok: true, pending: store.pendingCount };
   } catch (error) {
@@ -482,6 +512,23 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The one line an operator needs when the store will not open: locked and corrupt stores say what to do. */
+function whyStoreWontOpen(error: unknown): string {
+  const chain: Array<{ message?: string; code?: string }> = [];
+  for (let e = error as { message?: string; code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    chain.push(e);
+  }
+  const text = chain.map((e) => e.message ?? String(e)).join(": ");
+  const codes = chain.map((e) => e.code);
+  if (codes.includes("LEVEL_LOCKED")) {
+    return `it is locked by another process (is another node running on this data directory?): ${text}`;
+  }
+  if (codes.includes("LEVEL_CORRUPTION") || /corrupt/i.test(text)) {
+    return `it is corrupt (restore it from a backup): ${text}`;
+  }
+  return text;
 }
 
 function causeOf(error: unknown): string {

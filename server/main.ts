@@ -1,6 +1,7 @@
 /**
  * `npm start`: the ledger node. With no configuration it launches and persists its own local chain; with
- * CHAIN_RPC_URL it joins an external network. A setting or start-up failure stops it with one line.
+ * CHAIN_RPC_URL it joins an external network. A setting or start-up failure, or a store that fails while it runs,
+ * stops it with one line.
  */
 import { loadConfig } from "./config";
 import { startLedgerNode } from "./ledgerNode";
@@ -47,6 +48,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  // A node whose store failed stops with one line and a failing exit code, for its supervisor to restart it once the
+  // disk is fixed; everything it acknowledged is on disk, everything else was refused.
+  void node.failed.then((error) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`consignment-ledger: stopping: ${error.message}`);
+    node
+      .stop()
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  });
 }
 
 void main();

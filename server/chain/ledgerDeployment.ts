@@ -2,7 +2,8 @@
  * Deploying ConsignmentLedger and the deployment record (`deployments/<network>.json`) that every node, script and
  * auditor reads to find it.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { writeFileDurably } from "../storage/durableFile";
 import { dirname } from "node:path";
 import type { Signer } from "ethers";
 import { ConsignmentLedger__factory } from "../../typechain-types";
@@ -47,7 +48,7 @@ export async function deployConsignmentLedger(deployer: Signer, options: DeployO
 
 export function writeDeploymentRecord(path: string, record: DeploymentRecord): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(record, null, 2) + "\n");
+  writeFileDurably(path, JSON.stringify(record, null, 2) + "\n");
 }
 
 export function readDeploymentRecord(path: string): DeploymentRecord {

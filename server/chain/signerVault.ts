@@ -4,7 +4,8 @@
  * logged.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { writeFileDurably } from "../storage/durableFile";
 import { join } from "node:path";
 import { Wallet, encryptKeystoreJson } from "ethers";
 import type { HostedOrganization, HostedSigner } from "../storage/ledgerStore";
@@ -31,7 +32,7 @@ export class SignerVault {
       },
     );
     const keystoreFile = join(this.dir, `org-${organizationId}-${wallet.address}.json`);
-    writeFileSync(keystoreFile, json, { mode: 0o600 });
+    writeFileDurably(keystoreFile, json, 0o600);
     this.wallets.set(wallet.address.toLowerCase(), new Wallet(wallet.privateKey));
     return { address: wallet.address, keystoreFile, createdAt: new Date().toISOString() };
   }
@@ -77,7 +78,7 @@ export function resolveKeystorePassphrase(options: {
   const file = join(options.dataDir, "keystore-passphrase");
   if (!existsSync(file)) {
     mkdirSync(options.dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(24).toString("base64url"), { mode: 0o600 });
+    writeFileDurably(file, randomBytes(24).toString("base64url"), 0o600);
   }
   return readFileSync(file, "utf8").trim();
 }

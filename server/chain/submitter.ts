@@ -42,6 +42,8 @@ export interface SubmitterStatus {
 
 const MAX_STALE_RETRIES = 5;
 const MAX_BACKOFF_MS = 30_000;
+/** How often the submitter checks that the chain still has the block of the newest event it recorded. */
+const LOST_BLOCKS_CHECK_MS = 2_000;
 
 export class Submitter {
   private running = false;
@@ -59,6 +61,9 @@ export class Submitter {
    */
   private readonly inFlight = new Map<string, InFlight>();
   private readonly state: SubmitterStatus = { running: false, chainReachable: true, consecutiveFailures: 0 };
+  /** The block of the newest event this node recorded: if the chain loses it, what it lost is queued again. */
+  private newestRecorded: { blockNumber: number; blockHash: string } | undefined;
+  private lostBlocksCheckedAt = 0;
 
   constructor(
     private readonly store: LedgerStore,
@@ -95,8 +100,9 @@ export class Submitter {
   }
 
   /**
-   * On start: anything the store thinks is recorded in blocks the chain no longer has (a dev chain restarted from
-   * an older state) goes back to the outbox, unless the chain has it after all.
+   * On start, and whenever the chain no longer has the block of the newest recorded event: anything the store thinks
+   * is recorded in blocks the chain no longer has (a dev chain restarted from an older state, one killed before it
+   * persisted its last blocks) goes back to the outbox, unless the chain has it after all.
    */
   async reconcile(fromBlock: number): Promise<{ requeued: number; confirmed: number }> {
     const head = await this.client.blockNumber();
@@ -111,19 +117,49 @@ export class Submitter {
       }
       if (blockHashes.get(number) === event.blockHash) {
         confirmed++;
+        this.noteRecordedBlock(event);
         continue;
       }
       const found = await this.client.findRecorded(event.consignmentId, event.payloadHash, fromBlock);
       if (found) {
         await this.store.update([{ ...event, ...found }]);
         confirmed++;
+        this.noteRecordedBlock({ ...event, ...found });
       } else {
         await this.store.update([withState(event, "accepted", "the chain lost the block that recorded it")]);
         requeued++;
       }
     }
     if (requeued) this.options.logger.warn({ requeued }, "the chain lost recorded events; they are queued again");
+    this.options.metrics.requeuedAfterLostBlocks.inc(requeued);
     return { requeued, confirmed };
+  }
+
+  /**
+   * While running: the chain may restart from an older state at any time (a dev chain killed before it persisted).
+   * If it no longer has the block of the newest recorded event, whatever it lost is found and queued again, and what
+   * was in flight is looked up afresh (its transactions may be gone with the blocks).
+   */
+  private async checkForLostBlocks(): Promise<void> {
+    const newest = this.newestRecorded;
+    if (!newest || Date.now() - this.lostBlocksCheckedAt < LOST_BLOCKS_CHECK_MS) return;
+    this.lostBlocksCheckedAt = Date.now();
+    const block = await this.client.provider.getBlock(newest.blockNumber);
+    if (block?.hash === newest.blockHash) return;
+    this.options.logger.warn(
+      { blockNumber: newest.blockNumber, expected: newest.blockHash, found: block?.hash ?? null },
+      "the chain no longer has the block of the newest recorded event; reconciling",
+    );
+    this.inFlight.clear();
+    this.nextNonce = undefined;
+    this.newestRecorded = undefined;
+    await this.reconcile(this.client.deployment.deploymentBlock);
+  }
+
+  private noteRecordedBlock(event: { blockNumber?: number; blockHash?: string }): void {
+    if (event.blockNumber === undefined || !event.blockHash) return;
+    if (this.newestRecorded && this.newestRecorded.blockNumber >= event.blockNumber) return;
+    this.newestRecorded = { blockNumber: event.blockNumber, blockHash: event.blockHash };
   }
 
   private async run(): Promise<void> {
@@ -154,6 +190,7 @@ export class Submitter {
 
   /** One pass: returns false when there was nothing to do. */
   private async step(): Promise<boolean> {
+    await this.checkForLostBlocks();
     await this.settleInFlight(false);
     const maxInFlight = this.options.maxInFlight ?? 1;
     let events = await this.store.outboxEvents(this.options.batchSize * (maxInFlight + 1));
@@ -410,6 +447,7 @@ export class Submitter {
     await this.store.update(recorded);
     const now = Date.now();
     for (const e of recorded) {
+      this.noteRecordedBlock(e);
       this.options.metrics.recorded.inc({ type: e.type });
       this.options.metrics.submitLatency.observe((now - Date.parse(e.history[0].at)) / 1000);
     }

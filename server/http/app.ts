@@ -50,11 +50,14 @@ export interface NodeApi {
   administration: Administration;
   ingest(organizationId: number, items: IngestItem[]): Promise<AcceptedResponse[]>;
   readiness(): Promise<Readiness>;
-  isShuttingDown(): boolean;
+  /** Why the node takes no requests now (shutting down, or its store failed), if it does not. */
+  unavailable(): LedgerError | undefined;
   verification: Omit<VerificationApi, "store">;
   federation: Omit<FederationApi, "store">;
   subscriptions: Omit<SubscriptionApi, "store">;
 }
+
+const OPERATIONS_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /** The app, and how to end its open event streams (which would otherwise hold a shutdown up). */
 export function createHttpApp(api: NodeApi): { app: express.Express; closeStreams(): void } {
@@ -85,8 +88,9 @@ export function createHttpApp(api: NodeApi): { app: express.Express; closeStream
   });
 
   app.use((req, res, next) => {
-    if (api.isShuttingDown())
-      throw new LedgerError("SHUTTING_DOWN", "the node is shutting down; retry against another node or later");
+    // The probes still answer, so an operator (or a load balancer) sees why the node takes nothing else.
+    const unavailable = api.unavailable();
+    if (unavailable && !OPERATIONS_PATHS.has(req.path)) throw unavailable;
     if (["POST", "PUT", "PATCH"].includes(req.method) && !req.is("application/json")) {
       throw new LedgerError("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json");
     }

@@ -2,6 +2,7 @@
  * The one place that turns errors into responses: `{ error: { code, message, details } }`, with the status from
  * ERROR_CODES. Route handlers contain no try/catch.
  */
+import type { Duplex } from "node:stream";
 import type { NextFunction, Request, Response } from "express";
 import { ZodError } from "zod";
 import type { Logger } from "pino";
@@ -63,4 +64,22 @@ export function errorHandler(logger: Logger, metrics: LedgerMetrics) {
       },
     });
   };
+}
+
+/**
+ * Requests Node's HTTP parser refuses before express sees them (oversized headers, broken HTTP) get the same coded
+ * JSON body as every other error, instead of Node's bare status line.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const coded =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? new LedgerError("HEADERS_TOO_LARGE", "the request's headers are over 16 KiB")
+      : new LedgerError("MALFORMED_HTTP", "the request is not valid HTTP/1.1");
+  const body = JSON.stringify({ error: { code: coded.code, message: coded.message } });
+  const reason = coded.code === "HEADERS_TOO_LARGE" ? "Request Header Fields Too Large" : "Bad Request";
+  socket.end(
+    `HTTP/1.1 ${coded.status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -4,7 +4,6 @@
  * node's own events this answers "which document has this hash", whoever posted it.
  */
 import type { JsonValue } from "../domain/payloadHash";
-import { storeOperation } from "./ledgerStore";
 import type { LedgerStore, Sub } from "./ledgerStore";
 
 export interface FetchedDocument {
@@ -49,7 +48,7 @@ export class FederationStore {
   async documentOf(payloadHash: string): Promise<JsonValue | undefined> {
     const own = await this.store.eventByPayloadHash(payloadHash);
     if (own) return own.document as JsonValue;
-    const fetched = await storeOperation("read a fetched document", () =>
+    const fetched = await this.store.guard("read a fetched document", () =>
       this.documents.get(payloadHash.toLowerCase()),
     );
     return fetched?.document;
@@ -61,7 +60,7 @@ export class FederationStore {
     if (own?.registration && own.consignmentId.toLowerCase() === consignmentId.toLowerCase()) {
       return own.registration.reference;
     }
-    return storeOperation("read a fetched reference", () => this.references.get(consignmentId.toLowerCase()));
+    return this.store.guard("read a fetched reference", () => this.references.get(consignmentId.toLowerCase()));
   }
 
   /** Stores a fetched document (and reference) and removes its task, in one batch. */
@@ -74,7 +73,7 @@ export class FederationStore {
     batch.put(task.payloadHash.toLowerCase(), document, { sublevel: this.documents });
     if (reference !== undefined) batch.put(task.consignmentId.toLowerCase(), reference, { sublevel: this.references });
     batch.del(taskKey(task.consignmentId, task.payloadHash), { sublevel: this.queue });
-    await storeOperation("store a fetched document", () => batch.write({ sync: true }));
+    await this.store.guard("store a fetched document", () => batch.write({ sync: true }));
     this.fetchedCount++;
   }
 
@@ -85,7 +84,7 @@ export class FederationStore {
 
   async hasTask(consignmentId: string, payloadHash: string): Promise<boolean> {
     return (
-      (await storeOperation("read the fetch queue", () => this.queue.get(taskKey(consignmentId, payloadHash)))) !==
+      (await this.store.guard("read the fetch queue", () => this.queue.get(taskKey(consignmentId, payloadHash)))) !==
       undefined
     );
   }
@@ -94,22 +93,24 @@ export class FederationStore {
     if (!tasks.length) return;
     const batch = this.store.batch();
     for (const task of tasks) batch.put(taskKey(task.consignmentId, task.payloadHash), task, { sublevel: this.queue });
-    await storeOperation("write the fetch queue", () => batch.write({ sync: true }));
+    await this.store.guard("write the fetch queue", () => batch.write({ sync: true }));
   }
 
   async dropTask(task: Pick<FetchTask, "consignmentId" | "payloadHash">): Promise<void> {
-    await storeOperation("write the fetch queue", () => this.queue.del(taskKey(task.consignmentId, task.payloadHash)));
+    await this.store.guard("write the fetch queue", () =>
+      this.queue.del(taskKey(task.consignmentId, task.payloadHash)),
+    );
   }
 
   async tasks(limit = 100_000): Promise<FetchTask[]> {
-    return storeOperation("read the fetch queue", () => this.queue.values({ limit }).all());
+    return this.store.guard("read the fetch queue", () => this.queue.values({ limit }).all());
   }
 
   async getMeta<T>(key: string): Promise<T | undefined> {
-    return storeOperation("read federation state", async () => (await this.meta.get(key)) as T | undefined);
+    return this.store.guard("read federation state", async () => (await this.meta.get(key)) as T | undefined);
   }
 
   async putMeta(key: string, value: unknown): Promise<void> {
-    await storeOperation("write federation state", () => this.meta.put(key, value));
+    await this.store.guard("write federation state", () => this.meta.put(key, value));
   }
 }

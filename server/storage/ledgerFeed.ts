@@ -5,8 +5,7 @@
  * finds an n-1 appearing later.
  */
 import type { FeedEntry, UnnumberedEntry } from "../domain/feedEntries";
-import { storeOperation } from "./ledgerStore";
-import type { Sub } from "./ledgerStore";
+import type { StoreGuard, Sub } from "./ledgerStore";
 
 export interface FeedBatch {
   put(key: string, value: unknown, options: { sublevel: Sub<never> }): unknown;
@@ -20,11 +19,14 @@ export class LedgerFeed {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(entries: FeedEntry[]) => void>();
 
-  constructor(private readonly entries: Sub<FeedEntry>) {}
+  constructor(
+    private readonly entries: Sub<FeedEntry>,
+    private readonly guard: StoreGuard,
+  ) {}
 
   /** The last number used: from the entries themselves, so it can never fall behind them. */
   async load(): Promise<void> {
-    const [last] = await storeOperation("read the feed", () => this.entries.keys({ reverse: true, limit: 1 }).all());
+    const [last] = await this.guard("read the feed", () => this.entries.keys({ reverse: true, limit: 1 }).all());
     this.seq = last ? Number(last) : 0;
   }
 
@@ -39,7 +41,7 @@ export class LedgerFeed {
       for (const entry of numbered) {
         batch.put(feedKey(entry.seq), entry, { sublevel: this.entries as unknown as Sub<never> });
       }
-      await storeOperation(what, () => batch.write({ sync: true }));
+      await this.guard(what, () => batch.write({ sync: true }));
       this.seq += numbered.length;
       return numbered;
     });
@@ -56,6 +58,6 @@ export class LedgerFeed {
   }
 
   async after(seq: number, limit: number): Promise<FeedEntry[]> {
-    return storeOperation("read the feed", () => this.entries.values({ gt: feedKey(seq), limit }).all());
+    return this.guard("read the feed", () => this.entries.values({ gt: feedKey(seq), limit }).all());
   }
 }

@@ -15,7 +15,6 @@ export type { FeedEntry, FeedEntryType } from "../domain/feedEntries";
 import { countryOfLocation } from "../domain/locationCodes";
 import type { OrganizationKind } from "../domain/milestoneKinds";
 import type { KeyHistory } from "../domain/verification";
-import { storeOperation } from "./ledgerStore";
 import type { LedgerStore, Sub } from "./ledgerStore";
 
 export interface IndexedOrganization {
@@ -412,7 +411,7 @@ export class LedgerIndex {
   }
 
   private read<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    return storeOperation(what, operation);
+    return this.store.guard(what, operation);
   }
 }
 

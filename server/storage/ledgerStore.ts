@@ -40,12 +40,12 @@ export interface HostedOrganization {
 export type Sub<V> = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, V>;
 
 /** Runs a LevelDB operation; its failure becomes STORE_UNAVAILABLE, the code every caller of the store handles. */
-export async function storeOperation<T>(what: string, operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (cause) {
-    throw new LedgerError("STORE_UNAVAILABLE", `the store failed to ${what}`, undefined, { cause });
-  }
+export type StoreGuard = <T>(what: string, operation: () => Promise<T>) => Promise<T>;
+
+/** Why the store failed, for the one line the node stops with. */
+export interface StoreFailure {
+  what: string;
+  cause: string;
 }
 
 const SEQ_WIDTH = 16;
@@ -63,6 +63,7 @@ export class LedgerStore {
   private readonly byPayloadHash: Sub<string>;
   private lastSeq = 0;
   private documentRewrites = 0;
+  private readonly failureListeners = new Set<(failure: StoreFailure) => void>();
   /** The feed of changes; each state change of an event is announced in the batch that makes it. */
   readonly feed: LedgerFeed;
   /** Pending (not yet recorded or rejected) events by consignment, in seq order: the node's projection needs them. */
@@ -78,7 +79,7 @@ export class LedgerStore {
     this.organizations = sub<HostedOrganization>("organizations");
     this.meta = sub<unknown>("meta");
     this.byPayloadHash = sub<string>("byPayloadHash");
-    this.feed = new LedgerFeed(sub<FeedEntry>("feed"));
+    this.feed = new LedgerFeed(sub<FeedEntry>("feed"), this.guard);
   }
 
   /** A named part of the same database, for the index, federation and subscription stores. */
@@ -261,7 +262,31 @@ export class LedgerStore {
     return this.db.batch().put(key, value, { sublevel }).write({ sync: true });
   }
 
-  private guard<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    return storeOperation(what, operation);
+  /**
+   * Every LevelDB operation of the node goes through here (the index, federation and subscription stores too). A
+   * failure of an open database (disk full, read-only, I/O error, corruption) is told to the listeners: LevelDB
+   * refuses every later write after a failed one, so the node stops rather than run half-broken.
+   */
+  readonly guard: StoreGuard = async (what, operation) => {
+    try {
+      return await operation();
+    } catch (cause) {
+      if (this.db.status === "open") {
+        const failure = { what, cause: describeCause(cause) };
+        for (const listener of this.failureListeners) listener(failure);
+      }
+      throw new LedgerError("STORE_UNAVAILABLE", `the store failed to ${what}`, undefined, { cause });
+    }
+  };
+
+  /** Called once per failed operation of the open store. */
+  onFailure(listener: (failure: StoreFailure) => void): void {
+    this.failureListeners.add(listener);
   }
+}
+
+function describeCause(cause: unknown): string {
+  const inner = (cause as { cause?: unknown })?.cause;
+  const message = (cause as Error)?.message ?? String(cause);
+  return inner instanceof Error && !message.includes(inner.message) ? `${message} (${inner.message})` : message;
 }

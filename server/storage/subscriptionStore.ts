@@ -3,7 +3,6 @@
  * durable queue, so a delivery survives restarts and is retried until the receiver acknowledges it.
  */
 import type { FeedEntryType } from "../domain/feedEntries";
-import { storeOperation } from "./ledgerStore";
 import type { LedgerStore, Sub } from "./ledgerStore";
 
 export interface DeliveryAttempt {
@@ -45,7 +44,7 @@ export class SubscriptionStore {
   /** Per subscription, the tail of its chain of changes: the dispatcher and the API never overwrite each other. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(store: LedgerStore) {
+  constructor(private readonly store: LedgerStore) {
     this.subscriptions = store.sublevel("subscriptions");
   }
 
@@ -70,19 +69,19 @@ export class SubscriptionStore {
   }
 
   async get(id: string): Promise<Subscription | undefined> {
-    return storeOperation("read a subscription", () => this.subscriptions.get(id));
+    return this.store.guard("read a subscription", () => this.subscriptions.get(id));
   }
 
   async list(): Promise<Subscription[]> {
-    return storeOperation("list subscriptions", () => this.subscriptions.values().all());
+    return this.store.guard("list subscriptions", () => this.subscriptions.values().all());
   }
 
   async delete(id: string): Promise<void> {
-    await this.exclusively(id, () => storeOperation("delete a subscription", () => this.subscriptions.del(id)));
+    await this.exclusively(id, () => this.store.guard("delete a subscription", () => this.subscriptions.del(id)));
   }
 
   private write(subscription: Subscription): Promise<void> {
-    return storeOperation("write a subscription", () =>
+    return this.store.guard("write a subscription", () =>
       this.subscriptions.batch().put(subscription.id, subscription).write({ sync: true }),
     );
   }

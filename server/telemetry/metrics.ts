@@ -28,6 +28,11 @@ export function createMetrics() {
       registers: [registry],
       labelNames: ["code"] as const,
     }),
+    requeuedAfterLostBlocks: new Counter({
+      name: "ledger_events_requeued_total",
+      help: "Recorded events queued again because the chain lost the blocks that held them",
+      registers: [registry],
+    }),
     outboxDepth: new Gauge({
       name: "ledger_outbox_depth",
       help: "Events accepted but not yet recorded or rejected",

@@ -4,10 +4,9 @@
  * exactly once.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { JsonRpcProvider } from "ethers";
 import { NodeClient, freePort, isoNow, removeDataDir, testNodeEnvironment } from "../support/nodeHarness";
-import { ROOT, runNode, stopNode } from "../support/nodeProcess";
+import { runNode, runNodeUntilExit, stopNode } from "../support/nodeProcess";
 import type { NodeProcess } from "../support/nodeProcess";
 import type { TestNodeEnvironment } from "../support/nodeHarness";
 import { ConsignmentLedger__factory } from "../../typechain-types";
@@ -32,14 +31,7 @@ describe("the node process (as npm start runs it)", function () {
   });
 
   it("stops with one clear line naming a wrong setting", async function () {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/main.ts"], {
-      cwd: ROOT,
-      env: { ...process.env, ...environment.env, PORT: "eighty" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise((resolve) => child.once("exit", resolve));
+    const { code, stderr } = await runNodeUntilExit({ ...environment.env, PORT: "eighty" });
     expect(code).to.equal(2);
     expect(stderr.trim().split("\n")).to.have.length(1);
     expect(stderr).to.match(/^consignment-ledger: invalid setting PORT: /);

@@ -52,3 +52,42 @@ export function stopNode(node: NodeProcess): Promise<number | null> {
     node.child.kill("SIGTERM");
   });
 }
+
+/** Runs the node expecting it to stop by itself (a bad setting, a store it cannot open): its exit code and output. */
+export function runNodeUntilExit(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the node did not stop by itself:\n${stdout}${stderr}`));
+    }, timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, stdout });
+    });
+  });
+}
+
+/** Waits for a running node to stop by itself; its exit code. */
+export function nodeExited(node: NodeProcess, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    node.child.removeAllListeners("exit");
+    if (node.child.exitCode !== null) return resolve(node.child.exitCode);
+    const timer = setTimeout(() => reject(new Error(`the node did not stop:\n${node.output()}`)), timeoutMs);
+    node.child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}

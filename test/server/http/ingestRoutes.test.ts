@@ -10,11 +10,9 @@ import {
 } from "../../support/nodeHarness";
 import type { TestNodeEnvironment } from "../../support/nodeHarness";
 import type { RunningNode } from "../../../server/ledgerNode";
-import { toMilestoneTypedData, typedDataDigest } from "../../../server/domain/eip712";
-import { toLocationBytes } from "../../../server/domain/locationCodes";
-import { payloadHashOf } from "../../../server/domain/payloadHash";
-import { MilestoneKind } from "../../../server/domain/milestoneKinds";
 import { Governance } from "../../../server/chain/governance";
+import { signMilestoneAsClient } from "../../support/clientSignedMilestones";
+import { payloadHashOf } from "../../../server/domain/payloadHash";
 import { ANVIL_DEPLOYER_KEY } from "../../../server/chain/localChain";
 
 type Member = Awaited<ReturnType<NodeClient["member"]>>;
@@ -394,34 +392,8 @@ describe("ingest routes (real node, LevelDB and anvil)", function () {
     // On the embedded chain the deployer holds the governance role.
     const governance = () => new Governance(node.deployment, new Wallet(ANVIL_DEPLOYER_KEY, node.client.provider));
 
-    async function clientSigned(eventId: string, wallet: Wallet, prevHash: string) {
-      const occurredAt = isoNow(-10);
-      const payload = { note: "signed by the customs system itself" };
-      const struct = {
-        consignmentId,
-        kind: MilestoneKind.Incident,
-        location: toLocationBytes("KEMAL"),
-        occurredAt: Math.floor(Date.parse(occurredAt) / 1000),
-        payloadHash: payloadHashOf({ eventId, payload }),
-        prevHash,
-      };
-      const typed = toMilestoneTypedData(
-        { chainId: node.deployment.chainId, address: node.deployment.address },
-        struct,
-      );
-      const signature = await wallet.signTypedData(typed.domain, typed.types, struct);
-      return {
-        body: {
-          eventId,
-          kind: "Incident",
-          location: "KEMAL",
-          occurredAt,
-          payload,
-          clientSignature: { signer: wallet.address, signature, prevHash },
-        },
-        digest: typedDataDigest(typed),
-      };
-    }
+    const clientSigned = (eventId: string, wallet: Wallet, prevHash: string) =>
+      signMilestoneAsClient(node.deployment, wallet, { eventId, consignmentId, prevHash });
 
     it("relays a milestone the client signed with a key of its organization, unchanged", async function () {
       // The client holds its own key: governance adds it to Kenya customs on chain.

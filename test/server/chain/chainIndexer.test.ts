@@ -174,7 +174,7 @@ describe("ChainIndexer (real node and anvil)", function () {
     const kept = (await f.index.milestonesOf(consignmentId)).length;
     const snapshot = await provider.send("evm_snapshot", []);
     await post("to-be-reorganised", "Held");
-    await api.settled(customs.token, "to-be-reorganised");
+    const first = await api.settled(customs.token, "to-be-reorganised");
     await f.indexer.syncOnce();
     expect((await f.index.milestonesOf(consignmentId)).length).to.equal(kept + 1);
     expect((await f.index.consignment(consignmentId))!.status).to.equal(6); // Held
@@ -192,6 +192,17 @@ describe("ChainIndexer (real node and anvil)", function () {
     expect(retracted).to.have.length(1);
     expect(retracted[0].milestone.milestone.kind).to.equal(6);
     expect(f.index.cursor!.blockHash).to.equal((await provider.getBlock(f.index.cursor!.blockNumber))!.hash);
+
+    // The node that recorded the lost milestone notices its block is gone, records it again, and the index follows.
+    const deadline = Date.now() + 30_000;
+    let again = first;
+    while (again.txHash === first.txHash || again.state !== "recorded") {
+      if (Date.now() > deadline) throw new Error(`not recorded again: ${JSON.stringify(again)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      again = (await api.get("/v1/milestones/to-be-reorganised", customs.token)).body;
+    }
+    await f.indexer.syncOnce();
+    expect((await f.index.milestonesOf(consignmentId)).length).to.equal(kept + 1);
   });
 
   it("indexes again from the deployment when the chain lost more blocks than it can undo", async function () {

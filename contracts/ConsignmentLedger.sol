@@ -30,7 +30,14 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         "Correction(bytes32 consignmentId,uint32 correctedIndex,bytes5 location,uint64 occurredAt,bytes32 payloadHash,bytes32 prevHash)"
     );
 
+    bytes32 private constant _WARNING_TYPEHASH = keccak256(
+        "Warning(bytes32 warningId,uint8 kind,uint8 severity,bytes2[] countries,bytes5[] locations,uint64 validFrom,"
+        "uint64 validUntil,bytes32 payloadHash)"
+    );
+
     uint8 private constant _KIND_COUNT = 17;
+    uint8 private constant _WARNING_KIND_COUNT = 5;
+    uint8 private constant _SEVERITY_COUNT = 4;
 
     // Which organization kinds may sign each milestone kind: byte k is the mask for MilestoneKind k, bit o set when
     // OrganizationKind o may sign it. Mirrors MILESTONE_KINDS in server/domain/milestoneKinds.ts (a test checks).
@@ -62,6 +69,8 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
     mapping(address signer => SignerKey key) private _signerKeys;
     mapping(bytes32 consignmentId => bytes32 head) private _heads;
     mapping(bytes32 consignmentId => ConsignmentStatus status) private _statuses;
+    mapping(bytes32 warningId => bool published) private _publishedWarnings;
+    mapping(bytes32 emergencyId => Emergency window) private _emergencies;
 
     /// @param admin Holds the default admin, governor and pauser roles at deployment.
     /// @param adminTransferDelay Seconds a transfer of the default admin role must wait (OpenZeppelin's rules).
@@ -224,7 +233,80 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         );
     }
 
+    // ---------------------------------------------------------------- warnings and emergencies
+
+    /// @inheritdoc IConsignmentLedger
+    function publishWarning(Warning calldata warning, SignerSignature calldata signature) external whenNotPaused {
+        bytes32 id = warning.warningId;
+        if (_publishedWarnings[id]) revert WarningAlreadyPublished(id);
+        if (warning.kind >= _WARNING_KIND_COUNT || warning.severity >= _SEVERITY_COUNT) {
+            revert InvalidWarningClass(id, warning.kind, warning.severity);
+        }
+        _checkArea(warning.countries, warning.locations);
+        if (warning.validUntil <= warning.validFrom) revert InvalidWindow(warning.validFrom, warning.validUntil);
+        (uint32 orgId, Organization memory org) = _activeSigner(
+            0,
+            _hashTypedDataV4(_warningStructHash(warning)),
+            signature
+        );
+        if (org.kind != OrganizationKind.Agency) revert NotAnAgency(id, orgId, org.kind);
+        _publishedWarnings[id] = true;
+        emit WarningPublished(
+            id,
+            orgId,
+            signature.signer,
+            warning.kind,
+            warning.severity,
+            warning.countries,
+            warning.locations,
+            warning.validFrom,
+            warning.validUntil,
+            warning.payloadHash
+        );
+    }
+
+    /// @inheritdoc IConsignmentLedger
+    function declareEmergency(
+        bytes32 emergencyId,
+        bytes2[] calldata countries,
+        bytes5[] calldata locations,
+        uint64 startsAt,
+        uint64 endsAt,
+        bytes32 documentHash
+    ) external onlyRole(GOVERNOR_ROLE) {
+        if (_emergencies[emergencyId].startsAt != 0) revert EmergencyAlreadyDeclared(emergencyId);
+        _checkArea(countries, locations);
+        if (startsAt == 0 || (endsAt != 0 && endsAt <= startsAt)) revert InvalidWindow(startsAt, endsAt);
+        _emergencies[emergencyId] = Emergency({startsAt: startsAt, endsAt: endsAt, endedAt: 0});
+        emit EmergencyDeclared(emergencyId, countries, locations, startsAt, endsAt, documentHash);
+    }
+
+    /// @inheritdoc IConsignmentLedger
+    function endEmergency(bytes32 emergencyId) external onlyRole(GOVERNOR_ROLE) {
+        Emergency storage e = _emergencies[emergencyId];
+        if (e.startsAt == 0) revert UnknownEmergency(emergencyId);
+        if (e.endedAt != 0) revert EmergencyAlreadyEnded(emergencyId, e.endedAt);
+        uint64 now_ = _time();
+        e.endedAt = now_;
+        emit EmergencyEnded(emergencyId, now_);
+    }
+
     // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IConsignmentLedger
+    function warningDigest(Warning calldata warning) external view returns (bytes32) {
+        return _hashTypedDataV4(_warningStructHash(warning));
+    }
+
+    /// @inheritdoc IConsignmentLedger
+    function isWarningPublished(bytes32 warningId) external view returns (bool) {
+        return _publishedWarnings[warningId];
+    }
+
+    /// @inheritdoc IConsignmentLedger
+    function emergency(bytes32 emergencyId) external view returns (Emergency memory) {
+        return _emergencies[emergencyId];
+    }
 
     /// @inheritdoc IConsignmentLedger
     function consignmentIdOf(uint32 consignor, bytes32 referenceHash) public pure returns (bytes32) {
@@ -356,6 +438,27 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         uint8 kind,
         bytes5 location
     ) private view returns (uint32 orgId, OrganizationKind orgKind) {
+        Organization memory org;
+        (orgId, org) = _activeSigner(index, digest, signature);
+        orgKind = org.kind;
+
+        // Ensure the organization's kind may sign this milestone kind.
+        if ((_ALLOWED_SIGNERS >> (uint256(kind) * 8)) & (1 << uint8(org.kind)) == 0) {
+            revert KindNotAllowed(index, kind, org.kind);
+        }
+        // Ensure customs speaks only inside its own country.
+        if (org.kind == OrganizationKind.Customs && bytes2(location) != org.country) {
+            revert OutsideJurisdiction(index, org.country, bytes2(location));
+        }
+    }
+
+    /// @dev Recovers the signer of `digest` and checks it is the claimed, registered, unrevoked key of an active
+    /// organization; returns that organization.
+    function _activeSigner(
+        uint256 index,
+        bytes32 digest,
+        SignerSignature calldata signature
+    ) private view returns (uint32 orgId, Organization memory org) {
         (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signature.r, signature.yParityAndS);
         // Ensure the signature is well formed and made by the claimed key over this domain and these fields.
         if (err != ECDSA.RecoverError.NoError) revert MalformedSignature(index, uint8(err));
@@ -366,17 +469,18 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         if (key.organizationId == 0) revert UnknownSigner(index, recovered);
         if (key.revokedAt != 0) revert SignerKeyRevoked(index, recovered, key.revokedAt);
         orgId = key.organizationId;
-        Organization memory org = _organizations[orgId];
+        org = _organizations[orgId];
         if (!org.active) revert SignerOrganizationInactive(index, orgId);
-        orgKind = org.kind;
+    }
 
-        // Ensure the organization's kind may sign this milestone kind.
-        if ((_ALLOWED_SIGNERS >> (uint256(kind) * 8)) & (1 << uint8(org.kind)) == 0) {
-            revert KindNotAllowed(index, kind, org.kind);
+    /// @dev Ensures an area names at least one country or place, and every country code is well formed.
+    function _checkArea(bytes2[] calldata countries, bytes5[] calldata locations) private pure {
+        if (countries.length == 0 && locations.length == 0) revert EmptyArea();
+        for (uint256 i = 0; i < countries.length; ++i) {
+            if (!_isCountryCode(countries[i])) revert InvalidCountryCode(countries[i]);
         }
-        // Ensure customs speaks only inside its own country.
-        if (org.kind == OrganizationKind.Customs && bytes2(location) != org.country) {
-            revert OutsideJurisdiction(index, org.country, bytes2(location));
+        for (uint256 i = 0; i < locations.length; ++i) {
+            if (!_isCountryCode(bytes2(locations[i]))) revert InvalidCountryCode(bytes2(locations[i]));
         }
     }
 
@@ -509,6 +613,25 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
     }
 
     /// @dev Loose ISO 3166-1 alpha-2 check: two upper-case ASCII letters. The node checks the real list.
+    function _warningStructHash(Warning calldata w) private pure returns (bytes32) {
+        // EIP-712 encodes an array as the hash of its elements' 32-byte encodings, which is what encodePacked gives
+        // for an array of bytesN.
+        return
+            keccak256(
+                abi.encode(
+                    _WARNING_TYPEHASH,
+                    w.warningId,
+                    w.kind,
+                    w.severity,
+                    keccak256(abi.encodePacked(w.countries)),
+                    keccak256(abi.encodePacked(w.locations)),
+                    w.validFrom,
+                    w.validUntil,
+                    w.payloadHash
+                )
+            );
+    }
+
     function _isCountryCode(bytes2 code) private pure returns (bool) {
         return _isUpper(code[0]) && _isUpper(code[1]);
     }

@@ -109,6 +109,27 @@ interface IConsignmentLedger {
         bytes32 yParityAndS;
     }
 
+    /// @notice A warning from a health or meteorological agency, signed by an active key of an Agency organization.
+    /// The area is signed and emitted, so every node flags the same consignments without fetching anything; the
+    /// description stays off chain under `payloadHash`.
+    struct Warning {
+        bytes32 warningId;
+        uint8 kind; // 0 Cyclone, 1 Flood, 2 Outbreak, 3 BorderClosure, 4 Conflict
+        uint8 severity; // 0 Minor, 1 Moderate, 2 Severe, 3 Extreme
+        bytes2[] countries;
+        bytes5[] locations;
+        uint64 validFrom;
+        uint64 validUntil;
+        bytes32 payloadHash;
+    }
+
+    /// @notice An emergency's window; `endedAt` is set when governance ends it.
+    struct Emergency {
+        uint64 startsAt;
+        uint64 endsAt; // 0: until ended
+        uint64 endedAt;
+    }
+
     // ---------------------------------------------------------------- events
 
     event OrganizationRegistered(
@@ -163,6 +184,33 @@ interface IConsignmentLedger {
         bytes32 prevHash
     );
 
+    /// @notice A warning anchored on chain.
+    event WarningPublished(
+        bytes32 indexed warningId,
+        uint32 indexed organizationId,
+        address indexed signer,
+        uint8 kind,
+        uint8 severity,
+        bytes2[] countries,
+        bytes5[] locations,
+        uint64 validFrom,
+        uint64 validUntil,
+        bytes32 payloadHash
+    );
+
+    /// @notice Governance declared an emergency over countries and places, with the hash of its declaration.
+    event EmergencyDeclared(
+        bytes32 indexed emergencyId,
+        bytes2[] countries,
+        bytes5[] locations,
+        uint64 startsAt,
+        uint64 endsAt,
+        bytes32 documentHash
+    );
+
+    /// @notice Governance ended an emergency.
+    event EmergencyEnded(bytes32 indexed emergencyId, uint64 endedAt);
+
     // ---------------------------------------------------------------- governance and key errors
 
     error InvalidCountryCode(bytes2 country);
@@ -202,6 +250,17 @@ interface IConsignmentLedger {
     error ConsignorMismatch(uint256 index, uint32 consignor, uint32 signerOrganizationId);
     error InvalidConsignmentFlags(uint256 index, uint8 flags);
     error UnknownConsignee(uint256 index, uint32 consignee);
+
+    // ---------------------------------------------------------------- warning and emergency errors
+
+    error EmptyArea();
+    error InvalidWindow(uint64 from, uint64 until);
+    error InvalidWarningClass(bytes32 warningId, uint8 kind, uint8 severity);
+    error NotAnAgency(bytes32 warningId, uint32 organizationId, OrganizationKind organizationKind);
+    error WarningAlreadyPublished(bytes32 warningId);
+    error EmergencyAlreadyDeclared(bytes32 emergencyId);
+    error UnknownEmergency(bytes32 emergencyId);
+    error EmergencyAlreadyEnded(bytes32 emergencyId, uint64 endedAt);
 
     // ---------------------------------------------------------------- governance
 
@@ -263,7 +322,34 @@ interface IConsignmentLedger {
     /// @notice Records a signed correction of an earlier milestone. Allowed after a terminal milestone.
     function recordCorrection(Correction calldata correction, SignerSignature calldata signature) external;
 
+    /// @notice Anchors an agency's signed warning. Anyone may relay it; authority comes from the signature of an
+    /// active key of an active Agency organization. Each warningId is published once.
+    function publishWarning(Warning calldata warning, SignerSignature calldata signature) external;
+
+    /// @notice Declares an emergency over countries and places (UN/LOCODEs) from `startsAt` to `endsAt` (0: until
+    /// ended). Governance only. While it stands, relief consignments on routes through the area get the priority lane.
+    function declareEmergency(
+        bytes32 emergencyId,
+        bytes2[] calldata countries,
+        bytes5[] calldata locations,
+        uint64 startsAt,
+        uint64 endsAt,
+        bytes32 documentHash
+    ) external;
+
+    /// @notice Ends an emergency now. Governance only.
+    function endEmergency(bytes32 emergencyId) external;
+
     // ---------------------------------------------------------------- views
+
+    /// @notice The EIP-712 digest of a warning.
+    function warningDigest(Warning calldata warning) external view returns (bytes32);
+
+    /// @notice Whether a warning id has been published.
+    function isWarningPublished(bytes32 warningId) external view returns (bool);
+
+    /// @notice An emergency's window (all zero when unknown).
+    function emergency(bytes32 emergencyId) external view returns (Emergency memory);
 
     /// @notice The published consignment id derivation: `keccak256(abi.encode(consignor, referenceHash))`.
     function consignmentIdOf(uint32 consignor, bytes32 referenceHash) external pure returns (bytes32);

@@ -46,6 +46,18 @@ export interface CorrectionStruct {
   prevHash: string;
 }
 
+/** An agency's warning as the contract takes it: codes as bytes, times in seconds. */
+export interface WarningStruct {
+  warningId: string;
+  kind: number;
+  severity: number;
+  countries: string[];
+  locations: string[];
+  validFrom: bigint | number;
+  validUntil: bigint | number;
+  payloadHash: string;
+}
+
 /** What the contract takes with each item: the claimed signer and an EIP-2098 compact signature. */
 export interface SignerSignature {
   signer: string;
@@ -89,6 +101,19 @@ export const CORRECTION_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+export const WARNING_TYPES: Record<string, TypedDataField[]> = {
+  Warning: [
+    { name: "warningId", type: "bytes32" },
+    { name: "kind", type: "uint8" },
+    { name: "severity", type: "uint8" },
+    { name: "countries", type: "bytes2[]" },
+    { name: "locations", type: "bytes5[]" },
+    { name: "validFrom", type: "uint64" },
+    { name: "validUntil", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
+  ],
+};
+
 export function ledgerDomain(deployment: LedgerDeployment): TypedDataDomain {
   return {
     name: EIP712_NAME,
@@ -118,6 +143,10 @@ export function toRegistrationTypedData(
 
 export function toCorrectionTypedData(deployment: LedgerDeployment, c: CorrectionStruct): TypedData<CorrectionStruct> {
   return { domain: ledgerDomain(deployment), types: CORRECTION_TYPES, primaryType: "Correction", message: c };
+}
+
+export function toWarningTypedData(deployment: LedgerDeployment, w: WarningStruct): TypedData<WarningStruct> {
+  return { domain: ledgerDomain(deployment), types: WARNING_TYPES, primaryType: "Warning", message: w };
 }
 
 export function typedDataDigest<T extends object>(typed: TypedData<T>): string {

@@ -5,6 +5,7 @@
  */
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { id as keccakOfText } from "ethers";
 import type { Signer } from "ethers";
 import { deployLedgerFixture, signerWallet } from "../support/ledgerFixture";
 import { MilestoneKind, OrganizationKind } from "../../server/domain/milestoneKinds";
@@ -113,6 +114,44 @@ const ROWS: Record<string, Row> = {
     allowed: ["governor", "orgAdmin", "outsider"],
     refused: {},
     whilePaused: "EnforcedPause",
+  },
+  publishWarning: {
+    call: async (fx, as) => {
+      const signed = await fx.scenario.signedWarning(fx.members.agency.signer);
+      return fx.ledger.connect(as).publishWarning(signed.warning, signed.signature);
+    },
+    allowed: ["governor", "orgAdmin", "outsider"],
+    refused: {},
+    whilePaused: "EnforcedPause",
+  },
+  // Emergencies: governance alone; declaring and ending one goes on while recording is paused.
+  declareEmergency: {
+    call: (fx, as) =>
+      fx.ledger
+        .connect(as)
+        .declareEmergency(
+          keccakOfText(`emergency ${Math.random()}`),
+          [toCountryBytes("KE")],
+          [],
+          1_790_000_000,
+          0,
+          keccakOfText("d"),
+        ),
+    allowed: ["governor"],
+    refused: GOVERNOR_ONLY,
+    whilePaused: "works",
+  },
+  endEmergency: {
+    call: async (fx, as) => {
+      const id = keccakOfText(`emergency ${Math.random()}`);
+      await (
+        await fx.ledger.declareEmergency(id, [toCountryBytes("KE")], [], 1_790_000_000, 0, keccakOfText("d"))
+      ).wait();
+      return fx.ledger.connect(as).endEmergency(id);
+    },
+    allowed: ["governor"],
+    refused: GOVERNOR_ONLY,
+    whilePaused: "works",
   },
   // OpenZeppelin AccessControlDefaultAdminRules: roles and the default admin belong to the default admin alone.
   grantRole: {

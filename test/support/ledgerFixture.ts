@@ -14,6 +14,7 @@ import {
   toMilestoneTypedData,
   toRegistrationTypedData,
   toCorrectionTypedData,
+  toWarningTypedData,
   signTypedData,
   typedDataDigest,
 } from "../../server/domain/eip712";
@@ -23,6 +24,7 @@ import type {
   RegistrationStruct,
   CorrectionStruct,
   SignerSignature,
+  WarningStruct,
 } from "../../server/domain/eip712";
 
 export interface Member {
@@ -177,6 +179,23 @@ export class LedgerScenario {
     };
     const typed = toCorrectionTypedData(this.deployment, correction);
     return { correction, signature: await signTypedData(signer, typed), digest: typedDataDigest(typed) };
+  }
+
+  /** A cyclone warning over Mombasa port for two days, signed by `signer` (an agency's key unless a test says not). */
+  async signedWarning(signer: Wallet, overrides: Partial<WarningStruct> = {}) {
+    const warning: WarningStruct = {
+      warningId: keccakOfText(`warning ${++referenceCounter}`),
+      kind: 0,
+      severity: 2,
+      countries: [],
+      locations: [toLocationBytes("KEMBA")],
+      validFrom: 1_790_000_000,
+      validUntil: 1_790_172_800,
+      payloadHash: payloadHashOf({ headline: "Tropical cyclone approaching Mombasa", advice: "port closed" }),
+      ...overrides,
+    };
+    const typed = toWarningTypedData(this.deployment, warning);
+    return { warning, signature: await signTypedData(signer, typed), digest: typedDataDigest(typed) };
   }
 }
 

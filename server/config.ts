@@ -4,9 +4,13 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { DEFAULT_RISK_THRESHOLDS } from "./domain/riskAssessment";
+import type { RiskThresholds } from "./domain/riskAssessment";
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
+/** Hours may be fractions: a drill runs a day's targets in minutes. */
+const positiveHours = z.coerce.number().positive();
 const hexKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
 
 const environmentSchema = z
@@ -55,6 +59,14 @@ const environmentSchema = z
     WEBHOOK_RETRY_BASE_MS: positiveInt.default(1_000),
     WEBHOOK_RETRY_MAX_MS: positiveInt.default(600_000),
     WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+
+    RISK_INTERVAL_MS: positiveInt.default(60_000),
+    RISK_RELIEF_RELEASE_HOURS: positiveHours.default(DEFAULT_RISK_THRESHOLDS.reliefReleaseHours),
+    RISK_EMERGENCY_RELEASE_HOURS: positiveHours.default(DEFAULT_RISK_THRESHOLDS.emergencyReleaseHours),
+    RISK_STANDARD_RELEASE_HOURS: positiveHours.default(DEFAULT_RISK_THRESHOLDS.standardReleaseHours),
+    RISK_STALLED_HOURS: positiveHours.default(DEFAULT_RISK_THRESHOLDS.stalledHours),
+    RISK_ANOMALY_Z: z.coerce.number().positive().default(DEFAULT_RISK_THRESHOLDS.anomalyZScore),
+    RISK_MIN_SAMPLES: positiveInt.default(DEFAULT_RISK_THRESHOLDS.minSamples),
   })
   .superRefine((env, ctx) => {
     if (!env.CHAIN_RPC_URL) return;
@@ -102,6 +114,7 @@ export interface NodeConfig {
   peerUrl?: string;
   peerRetryMaxMs: number;
   webhooks: { maxAttempts: number; baseMs: number; maxMs: number; timeoutMs: number };
+  risk: { intervalMs: number; thresholds: RiskThresholds };
 }
 
 export class ConfigError extends Error {
@@ -162,6 +175,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       baseMs: e.WEBHOOK_RETRY_BASE_MS,
       maxMs: e.WEBHOOK_RETRY_MAX_MS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    },
+    risk: {
+      intervalMs: e.RISK_INTERVAL_MS,
+      thresholds: {
+        ...DEFAULT_RISK_THRESHOLDS,
+        reliefReleaseHours: e.RISK_RELIEF_RELEASE_HOURS,
+        emergencyReleaseHours: e.RISK_EMERGENCY_RELEASE_HOURS,
+        standardReleaseHours: e.RISK_STANDARD_RELEASE_HOURS,
+        stalledHours: e.RISK_STALLED_HOURS,
+        anomalyZScore: e.RISK_ANOMALY_Z,
+        minSamples: e.RISK_MIN_SAMPLES,
+      },
     },
   };
 }

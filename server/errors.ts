@@ -32,6 +32,9 @@ export const ERROR_CODES = {
     description: "This node does not hold the document (yet): it is fetched from the posting node's peer endpoint.",
   },
   SUBSCRIPTION_NOT_FOUND: { status: 404, description: "No such subscription for this organization." },
+  ALERT_NOT_FOUND: { status: 404, description: "No such alert, or not one this organization may see." },
+  WARNING_NOT_FOUND: { status: 404, description: "No warning with this id from this organization." },
+  EMERGENCY_NOT_FOUND: { status: 404, description: "No emergency with this reference on chain." },
   CONSIGNMENT_NOT_FOUND: { status: 404, description: "The chain has no consignment with this id." },
   // 409
   IDEMPOTENCY_CONFLICT: { status: 409, description: "This eventId was already used with a different body." },
@@ -69,6 +72,15 @@ export const ERROR_CODES = {
   INVALID_COUNTRY_CODE: { status: 422, description: "Contract rule InvalidCountryCode." },
   ENFORCED_PAUSE: { status: 422, description: "Contract rule EnforcedPause: the ledger is paused by governance." },
   INVALID_ORGANIZATION: { status: 422, description: "The organization's kind or country is not valid." },
+  INVALID_EMERGENCY: {
+    status: 422,
+    description: "The contract refused the declaration (already declared, already ended); details name its rule.",
+  },
+  NOT_AN_AGENCY: { status: 422, description: "Contract rule NotAnAgency: only Agency organizations post warnings." },
+  WARNING_ALREADY_PUBLISHED: { status: 422, description: "Contract rule WarningAlreadyPublished." },
+  INVALID_WARNING_CLASS: { status: 422, description: "Contract rule InvalidWarningClass." },
+  EMPTY_AREA: { status: 422, description: "Contract rule EmptyArea." },
+  INVALID_WINDOW: { status: 422, description: "Contract rule InvalidWindow." },
   GOVERNANCE_NOT_CONFIGURED: {
     status: 422,
     description: "This node holds no governance key, so it cannot change the consortium.",

@@ -38,6 +38,9 @@ import { ChainIndexer } from "./chain/chainIndexer";
 import { DocumentFetcher } from "./federation/documentFetcher";
 import { WebhookDispatcher } from "./subscriptions/webhookDispatcher";
 import type { Readiness } from "./http/app";
+import { AlertStore } from "./storage/alertStore";
+import { WarningStore } from "./storage/warningStore";
+import { RiskMonitor } from "./risk/riskMonitor";
 
 export const NODE_VERSION = "0.1.0";
 /** How long a read waits for the index to hold what this node just recorded (then it answers as of the index). */
@@ -54,6 +57,8 @@ export interface RunningNode {
   indexer: ChainIndexer;
   fetcher: DocumentFetcher;
   webhooks: WebhookDispatcher;
+  riskMonitor: RiskMonitor;
+  alerts: AlertStore;
   chain?: LocalChain;
   /** Shown on the first start only. */
   bootstrapToken?: string;
@@ -96,11 +101,16 @@ export async function startLedgerNode(
   const index = new LedgerIndex(store);
   const documents = new FederationStore(store);
   const subscriptionStore = new SubscriptionStore(store);
+  const alertStore = new AlertStore(store);
+  const warningStore = new WarningStore(store);
   let indexer: ChainIndexer | undefined;
   let fetcher: DocumentFetcher | undefined;
   let webhooks: WebhookDispatcher | undefined;
+  let riskMonitor: RiskMonitor | undefined;
   try {
     await index.load();
+    await alertStore.load();
+    await warningStore.load();
     const connected = await connectChain(config, logger);
     chain = connected.chain;
     const { provider, relayer, governor, deployment } = connected;
@@ -192,6 +202,7 @@ export async function startLedgerNode(
       logger,
       metrics,
       signerOf: activeSigner,
+      warnings: { pending: () => warningStore.pending(), update: (w) => warningStore.put(w) },
       onRecorded: (events) => {
         reader.noteRecorded(events);
         for (const e of events) {
@@ -223,6 +234,16 @@ export async function startLedgerNode(
       retryMaxMs: config.peerRetryMaxMs,
     });
     webhooks = new WebhookDispatcher(index, subscriptionStore, { ...config.webhooks, logger, metrics });
+    riskMonitor = new RiskMonitor({
+      index,
+      alerts: alertStore,
+      documentOf: (payloadHash) => documents.documentOf(payloadHash),
+      thresholds: config.risk.thresholds,
+      intervalMs: config.risk.intervalMs,
+      logger,
+      metrics,
+    });
+    const liveRiskMonitor = riskMonitor;
     const liveIndexer = indexer;
     // The endpoint is published once the index knows what the chain already says, so a restart publishes nothing.
     void liveIndexer
@@ -234,6 +255,7 @@ export async function startLedgerNode(
       .finally(() => liveIndexer.start());
     fetcher.start();
     webhooks.start();
+    liveRiskMonitor.start();
 
     const bootstrapToken = await bootstrapAdminKey(config, store, administration);
 
@@ -282,6 +304,15 @@ export async function startLedgerNode(
         deployment: { chainId: deployment.chainId, address: deployment.address },
         caughtUpWithOwnWrites: async () => void (await indexReaches(newestRecordedBlock)),
       },
+      risk: {
+        index,
+        alerts: alertStore,
+        warnings: warningStore,
+        monitor: liveRiskMonitor,
+        governance,
+        hostedKind: (id) => hosted.get(id)?.kind,
+        wakeSubmitter: () => running.wake(),
+      },
       subscriptions: {
         index,
         subscriptions: subscriptionStore,
@@ -309,6 +340,16 @@ export async function startLedgerNode(
           new IndexedHistory(index, provider, deployment),
         ),
         publicRequestsPerMinute: config.publicRequestsPerMinute,
+        pageRisk: async (consignmentId) => {
+          const assessment = await liveRiskMonitor.assess(consignmentId);
+          if (!assessment) return undefined;
+          const alerts = await alertStore.ofConsignment(consignmentId);
+          return {
+            ...assessment,
+            emergencies: index.emergencyList.filter((e) => assessment.emergencies.includes(e.emergencyId)),
+            alerts,
+          };
+        },
         publicBaseUrl: (req) =>
           config.publicBaseUrl ?? `${req.protocol}://${req.get("host") ?? `${config.host}:${config.port}`}`,
       },
@@ -342,6 +383,8 @@ export async function startLedgerNode(
       indexer: liveIndexer,
       fetcher: liveFetcher,
       webhooks: liveWebhooks,
+      riskMonitor: liveRiskMonitor,
+      alerts: alertStore,
       chain,
       bootstrapToken,
       logger,
@@ -353,7 +396,7 @@ export async function startLedgerNode(
         logger.info("shutting down: no new requests, draining the submitter");
         closeStreams();
         await closeServer(liveServer, config.shutdownTimeoutMs);
-        await Promise.all([liveIndexer.stop(), liveFetcher.stop(), liveWebhooks.stop()]);
+        await Promise.all([liveIndexer.stop(), liveFetcher.stop(), liveWebhooks.stop(), liveRiskMonitor.stop()]);
         await withTimeout(running.stop(), config.shutdownTimeoutMs).catch((error: unknown) =>
           logger.warn({ err: error }, "the submitter did not stop in time; what it sent is resolved on the next start"),
         );
@@ -366,7 +409,7 @@ export async function startLedgerNode(
   } catch (error) {
     stopping = true;
     await submitter?.stop().catch(() => undefined);
-    await Promise.all([indexer?.stop(), fetcher?.stop(), webhooks?.stop()]).catch(() => undefined);
+    await Promise.all([indexer?.stop(), fetcher?.stop(), webhooks?.stop(), riskMonitor?.stop()]).catch(() => undefined);
     server?.close();
     await store.close().catch(() => undefined);
     await chain?.stop().catch(() => undefined);

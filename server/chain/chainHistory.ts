@@ -10,7 +10,8 @@ import { fromCodeBytes } from "../domain/locationCodes";
 import type { OrganizationKind } from "../domain/milestoneKinds";
 import type { VerifiableMilestone } from "../domain/verification";
 import { applyGovernanceChange } from "../domain/ledgerDirectory";
-import type { ChainDirectory, GovernanceChange, LedgerRecord } from "../domain/ledgerDirectory";
+import type { AdvisoryChange, ChainDirectory, GovernanceChange, LedgerRecord } from "../domain/ledgerDirectory";
+import { WARNING_KINDS, WARNING_SEVERITIES } from "../domain/emergencies";
 
 export type { ChainDirectory, GovernanceChange, LedgerRecord };
 import type { SignerSignature } from "../domain/eip712";
@@ -19,6 +20,7 @@ import type { DeploymentRecord } from "./ledgerDeployment";
 const ledgerInterface: Interface = ConsignmentLedger__factory.createInterface();
 const topic = (name: string) => ledgerInterface.getEvent(name)!.topicHash;
 const HISTORY_TOPICS = [topic("ConsignmentRegistered"), topic("MilestoneRecorded"), topic("CorrectionRecorded")];
+const ADVISORY_TOPICS = [topic("WarningPublished"), topic("EmergencyDeclared"), topic("EmergencyEnded")];
 const GOVERNANCE_TOPICS = [topic("OrganizationRegistered"), topic("SignerAdded"), topic("SignerRevoked")];
 const LOG_CHUNK = 50_000;
 
@@ -67,6 +69,8 @@ export class ChainHistory {
       }
       const change = decodeGovernanceLog(log);
       if (change) records.push({ ...position, type: "governance", change });
+      const advisory = decodeAdvisoryLog(log);
+      if (advisory) records.push({ ...position, type: "advisory", change: advisory });
     }
     this.forgetCaches();
     return records;
@@ -239,6 +243,51 @@ function decodeGovernanceLog(log: Log): GovernanceChange | undefined {
     default:
       return undefined;
   }
+}
+
+const ADVISORY_EVENTS = new Set(["WarningPublished", "EmergencyDeclared", "EmergencyEnded"]);
+
+function decodeAdvisoryLog(log: Log): AdvisoryChange | undefined {
+  if (!ADVISORY_TOPICS.includes(log.topics[0])) return undefined;
+  const event = ledgerInterface.parseLog(log);
+  if (!event || !ADVISORY_EVENTS.has(event.name)) return undefined;
+  const area = {
+    countries: (event.args.countries as string[]).map(fromCodeBytes),
+    locations: (event.args.locations as string[]).map(fromCodeBytes),
+  };
+  if (event.name === "WarningPublished") {
+    return {
+      name: "WarningPublished",
+      warning: {
+        warningId: String(event.args.warningId).toLowerCase(),
+        organizationId: Number(event.args.organizationId),
+        signer: String(event.args.signer).toLowerCase(),
+        kind: WARNING_KINDS[Number(event.args.kind)],
+        severity: WARNING_SEVERITIES[Number(event.args.severity)],
+        ...area,
+        validFrom: Number(event.args.validFrom),
+        validUntil: Number(event.args.validUntil),
+        payloadHash: String(event.args.payloadHash).toLowerCase(),
+      },
+    };
+  }
+  if (event.name === "EmergencyDeclared") {
+    return {
+      name: "EmergencyDeclared",
+      emergency: {
+        emergencyId: String(event.args.emergencyId).toLowerCase(),
+        ...area,
+        startsAt: Number(event.args.startsAt),
+        endsAt: Number(event.args.endsAt),
+        documentHash: String(event.args.documentHash).toLowerCase(),
+      },
+    };
+  }
+  return {
+    name: "EmergencyEnded",
+    emergencyId: String(event.args.emergencyId).toLowerCase(),
+    endedAt: Number(event.args.endedAt),
+  };
 }
 
 const REGISTERED = topic("ConsignmentRegistered");

@@ -8,7 +8,7 @@ import type { Wallet } from "ethers";
 import { ConsignmentLedger__factory } from "../../typechain-types";
 import type { ConsignmentLedger } from "../../typechain-types";
 import { LedgerError } from "../errors";
-import { toCountryBytes } from "../domain/locationCodes";
+import { toCountryBytes, toLocationBytes } from "../domain/locationCodes";
 import type { DeploymentRecord } from "./ledgerDeployment";
 
 export class Governance {
@@ -55,8 +55,50 @@ export class Governance {
     );
   }
 
+  async declareEmergency(e: {
+    emergencyId: string;
+    countries: string[];
+    locations: string[];
+    startsAt: number;
+    endsAt: number;
+    documentHash: string;
+  }): Promise<{ txHash: string; blockNumber: number }> {
+    return this.transact(
+      "declare an emergency",
+      async (ledger) => {
+        const receipt = await (
+          await ledger.declareEmergency(
+            e.emergencyId,
+            e.countries.map(toCountryBytes),
+            e.locations.map(toLocationBytes),
+            e.startsAt,
+            e.endsAt,
+            e.documentHash,
+          )
+        ).wait();
+        return { txHash: receipt!.hash, blockNumber: receipt!.blockNumber };
+      },
+      "INVALID_EMERGENCY",
+    );
+  }
+
+  async endEmergency(emergencyId: string): Promise<{ txHash: string; blockNumber: number }> {
+    return this.transact(
+      "end an emergency",
+      async (ledger) => {
+        const receipt = await (await ledger.endEmergency(emergencyId)).wait();
+        return { txHash: receipt!.hash, blockNumber: receipt!.blockNumber };
+      },
+      "INVALID_EMERGENCY",
+    );
+  }
+
   /** One governance transaction at a time, so their nonces never collide. */
-  private transact<T>(what: string, operation: (ledger: ConsignmentLedger) => Promise<T>): Promise<T> {
+  private transact<T>(
+    what: string,
+    operation: (ledger: ConsignmentLedger) => Promise<T>,
+    refusedCode: "INVALID_ORGANIZATION" | "INVALID_EMERGENCY" = "INVALID_ORGANIZATION",
+  ): Promise<T> {
     const ledger = this.contract;
     if (!ledger) {
       return Promise.reject(
@@ -73,7 +115,7 @@ export class Governance {
       const decoded = typeof data === "string" && data.length >= 10 ? ledger.interface.parseError(data) : null;
       if (decoded) {
         throw new LedgerError(
-          "INVALID_ORGANIZATION",
+          refusedCode,
           `the contract refused to ${what}: ${decoded.name}`,
           { rule: decoded.name },
           { cause },

@@ -10,14 +10,21 @@ import type { ConsignmentLedger } from "../../typechain-types";
 import { LedgerError } from "../errors";
 import { fromCodeBytes } from "../domain/locationCodes";
 import type { ConsignmentRecord, OrganizationRecord, SignerKeyRecord } from "../domain/ledgerRules";
-import type { CorrectionStruct, MilestoneStruct, RegistrationStruct, SignerSignature } from "../domain/eip712";
+import type {
+  CorrectionStruct,
+  MilestoneStruct,
+  RegistrationStruct,
+  SignerSignature,
+  WarningStruct,
+} from "../domain/eip712";
 import type { MilestoneKind, OrganizationKind } from "../domain/milestoneKinds";
 import type { DeploymentRecord } from "./ledgerDeployment";
 
 export type BatchCall =
   | { type: "registrations"; items: RegistrationStruct[]; signatures: SignerSignature[] }
   | { type: "milestones"; items: MilestoneStruct[]; signatures: SignerSignature[] }
-  | { type: "correction"; items: [CorrectionStruct]; signatures: [SignerSignature] };
+  | { type: "correction"; items: [CorrectionStruct]; signatures: [SignerSignature] }
+  | { type: "warning"; items: [WarningStruct]; signatures: [SignerSignature] };
 
 export interface ContractRevert {
   name: string;
@@ -92,6 +99,10 @@ export class LedgerClient {
       revokedAt: Number(k.revokedAt),
       compromisedAt: Number(k.compromisedAt),
     };
+  }
+
+  async isWarningPublished(warningId: string): Promise<boolean> {
+    return this.rpc("read whether a warning is published", () => this.contract.isWarningPublished(warningId));
   }
 
   async paused(): Promise<boolean> {
@@ -232,6 +243,8 @@ export class LedgerClient {
         return this.contract.recordMilestones[how](call.items, call.signatures, overrides);
       case "correction":
         return this.contract.recordCorrection[how](call.items[0], call.signatures[0], overrides);
+      case "warning":
+        return this.contract.publishWarning[how](call.items[0], call.signatures[0], overrides);
     }
   }
 

@@ -10,7 +10,15 @@ import type { TransactionReceipt, Wallet } from "ethers";
 import { LedgerError, codeOfContractError } from "../errors";
 import { withState } from "../domain/ledgerEvent";
 import type { LedgerEvent } from "../domain/ledgerEvent";
-import { correctionDigestOf, milestoneDigestOf, registrationDigestOf, signDigest } from "../domain/eip712";
+import {
+  correctionDigestOf,
+  milestoneDigestOf,
+  registrationDigestOf,
+  signDigest,
+  toWarningTypedData,
+  typedDataDigest,
+} from "../domain/eip712";
+import type { PostedWarning } from "../storage/warningStore";
 import { correctionStructOf, milestoneStructOf, registrationStructOf } from "../domain/contractStructs";
 import type { LedgerStore } from "../storage/ledgerStore";
 import type { LedgerMetrics } from "../telemetry/metrics";
@@ -28,6 +36,14 @@ export interface SubmitterOptions {
   signerOf(organizationId: number): Wallet | undefined;
   /** Called after the chain state this node wrote has changed (for caches). */
   onRecorded?(events: LedgerEvent[]): void;
+  /** Warnings this node's agencies posted, published between batches with the same relayer (one nonce sequence). */
+  warnings?: WarningQueue;
+}
+
+/** Where the submitter finds warnings to publish, and tells what became of each. */
+export interface WarningQueue {
+  pending(): Promise<PostedWarning[]>;
+  update(warning: PostedWarning): Promise<void>;
 }
 
 export interface SubmitterStatus {
@@ -192,6 +208,7 @@ export class Submitter {
   private async step(): Promise<boolean> {
     await this.checkForLostBlocks();
     await this.settleInFlight(false);
+    if (this.inFlight.size === 0 && (await this.publishWarning())) return true;
     const maxInFlight = this.options.maxInFlight ?? 1;
     let events = await this.store.outboxEvents(this.options.batchSize * (maxInFlight + 1));
     this.options.metrics.outboxDepth.set(this.store.pendingCount);
@@ -228,6 +245,67 @@ export class Submitter {
     }
     await this.submitRun(leadingRun(candidates).slice(0, this.runLimit));
     return true;
+  }
+
+  /**
+   * Publishes the oldest pending warning, if any: signed with its agency's key, sent, and waited for (warnings are
+   * rare). One already on chain (sent before a crash) is only marked published, so none is published twice.
+   */
+  private async publishWarning(): Promise<boolean> {
+    const [warning] = (await this.options.warnings?.pending()) ?? [];
+    if (!warning) return false;
+    const queue = this.options.warnings!;
+    const published = (txHash?: string, blockNumber?: number) =>
+      queue.update({ ...warning, state: "published", publishedAt: new Date().toISOString(), txHash, blockNumber });
+    if (await this.client.isWarningPublished(warning.struct.warningId)) {
+      await published(warning.txHash);
+      return true;
+    }
+    const wallet = this.options.signerOf(warning.organizationId);
+    if (!wallet) {
+      const message = "this node no longer holds a signer key for the organization";
+      await queue.update({ ...warning, state: "rejected", rejection: { code: "ORGANIZATION_NOT_HOSTED", message } });
+      return true;
+    }
+    const deployment = { chainId: this.client.deployment.chainId, address: this.client.deployment.address };
+    const digest = typedDataDigest(toWarningTypedData(deployment, warning.struct));
+    const call: BatchCall = {
+      type: "warning",
+      items: [warning.struct],
+      signatures: [signDigest(wallet.privateKey, wallet.address, digest)],
+    };
+    let gas: bigint;
+    try {
+      gas = await this.client.estimateGas(call);
+    } catch (error) {
+      const revert = this.client.decodeRevert((error as { cause?: unknown }).cause ?? error);
+      if (!revert) throw error;
+      if (revert.name === "EnforcedPause") {
+        throw new LedgerError("CHAIN_UNAVAILABLE", "the ledger is paused by governance; waiting", {
+          rule: revert.name,
+        });
+      }
+      const rejection = {
+        code: codeOfContractError(revert.name),
+        rule: revert.name,
+        message: `the contract refused it with ${revert.name}(${revert.args.map(String).join(", ")})`,
+      };
+      await queue.update({ ...warning, state: "rejected", rejection });
+      return true;
+    }
+    const nonce = this.nextNonce ?? (await this.client.pendingNonce());
+    const signedTx = await this.client.signTransaction(call, nonce, (gas * 12n) / 10n);
+    await queue.update({ ...warning, txHash: signedTx.hash });
+    await this.client.broadcast(signedTx.raw);
+    this.nextNonce = nonce + 1;
+    const outcome = await Promise.race([this.receiptOf(signedTx.hash), this.stopped]);
+    if (outcome === "stopped") return true;
+    if ("receipt" in outcome && outcome.receipt?.status === 1) {
+      await published(signedTx.hash, outcome.receipt.blockNumber);
+      return true;
+    }
+    // No receipt or a revert: the next pass looks on chain first, then tries again.
+    throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for warning transaction ${signedTx.hash}`);
   }
 
   /**
@@ -520,7 +598,7 @@ async function signEvent(
   return { ...withState(event, "signed"), signature, digest, ...(prevHash ? { prevHash } : {}) };
 }
 
-function toBatchCall(events: LedgerEvent[]): BatchCall {
+function toBatchCall(events: LedgerEvent[]): Exclude<BatchCall, { type: "warning" }> {
   const signatures = events.map((e) => e.signature!);
   switch (events[0].type) {
     case "registration":

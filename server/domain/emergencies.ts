@@ -63,3 +63,38 @@ export function touchesRoute(
     route.locations.some((location) => covers(area, { location }))
   );
 }
+
+const iso = (seconds: number) => (seconds ? new Date(seconds * 1000).toISOString() : null);
+
+/** A warning as the API shows it. */
+export function warningView(w: AgencyWarning, now = Math.floor(Date.now() / 1000)) {
+  return {
+    warningId: w.warningId,
+    organizationId: w.organizationId,
+    signer: w.signer,
+    kind: w.kind,
+    severity: w.severity,
+    countries: w.countries,
+    locations: w.locations,
+    validFrom: iso(w.validFrom),
+    validUntil: iso(w.validUntil),
+    active: isWarningActive(w, now),
+    payloadHash: w.payloadHash,
+    publishedAt: iso(w.publishedAt),
+  };
+}
+
+/** An emergency as the API and the consignment page show it. */
+export function emergencyView(e: Emergency, now = Math.floor(Date.now() / 1000)) {
+  return {
+    emergencyId: e.emergencyId,
+    countries: e.countries,
+    locations: e.locations,
+    startsAt: iso(e.startsAt),
+    endsAt: iso(e.endsAt),
+    endedAt: iso(e.endedAt),
+    active: isEmergencyActive(e, now),
+    documentHash: e.documentHash,
+    declaredAt: iso(e.declaredAt),
+  };
+}

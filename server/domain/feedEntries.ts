@@ -10,9 +10,20 @@ import { MilestoneKind, ConsignmentFlag } from "./milestoneKinds";
 import type { OrganizationKind } from "./milestoneKinds";
 import { indexedMilestoneView, matchesFilter } from "./milestoneQuery";
 import type { MilestoneFilter } from "./milestoneQuery";
+import type { AgencyWarning, Emergency } from "./emergencies";
+import { emergencyView, warningView } from "./emergencies";
+import { alertView, maySeeAlert } from "./alerts";
+import type { Alert } from "./alerts";
 
 export const CHAIN_ENTRY_TYPES = ["milestone.recorded", "milestone.retracted", "consignment.statusChanged"] as const;
-export const FEED_ENTRY_TYPES = [...CHAIN_ENTRY_TYPES, "event.lifecycle"] as const;
+export const ADVISORY_ENTRY_TYPES = ["warning.published", "emergency.declared", "emergency.ended"] as const;
+export const ALERT_ENTRY_TYPES = ["alert.raised", "alert.acknowledged"] as const;
+export const FEED_ENTRY_TYPES = [
+  ...CHAIN_ENTRY_TYPES,
+  "event.lifecycle",
+  ...ADVISORY_ENTRY_TYPES,
+  ...ALERT_ENTRY_TYPES,
+] as const;
 export type FeedEntryType = (typeof FEED_ENTRY_TYPES)[number];
 
 export interface ChainFeedEntry {
@@ -48,9 +59,38 @@ export interface EventFeedEntry {
   };
 }
 
-export type FeedEntry = ChainFeedEntry | EventFeedEntry;
+/** A warning published or an emergency declared or ended, as the index saw it on chain: public. */
+export interface AdvisoryFeedEntry {
+  seq: number;
+  type: (typeof ADVISORY_ENTRY_TYPES)[number];
+  at: string;
+  warning?: AgencyWarning;
+  emergency?: Emergency;
+}
+
+/** An alert raised or acknowledged: seen by its audience and the operator. */
+export interface AlertFeedEntry {
+  seq: number;
+  type: (typeof ALERT_ENTRY_TYPES)[number];
+  at: string;
+  alert: Alert;
+}
+
+export type FeedEntry = ChainFeedEntry | EventFeedEntry | AdvisoryFeedEntry | AlertFeedEntry;
 /** An entry before the feed numbers it. */
-export type UnnumberedEntry = Omit<ChainFeedEntry, "seq"> | Omit<EventFeedEntry, "seq">;
+export type UnnumberedEntry =
+  | Omit<ChainFeedEntry, "seq">
+  | Omit<EventFeedEntry, "seq">
+  | Omit<AdvisoryFeedEntry, "seq">
+  | Omit<AlertFeedEntry, "seq">;
+
+export function isAlertEntry(entry: FeedEntry): entry is AlertFeedEntry {
+  return (ALERT_ENTRY_TYPES as readonly string[]).includes(entry.type);
+}
+
+export function isAdvisoryEntry(entry: FeedEntry): entry is AdvisoryFeedEntry {
+  return (ADVISORY_ENTRY_TYPES as readonly string[]).includes(entry.type);
+}
 
 export function lifecycleEntryOf(event: LedgerEvent, at = new Date().toISOString()): Omit<EventFeedEntry, "seq"> {
   return {
@@ -75,11 +115,18 @@ export function lifecycleEntryOf(event: LedgerEvent, at = new Date().toISOString
   };
 }
 
-/** Chain entries are public facts; an event's lifecycle is its organization's (and the node operator's). */
+/**
+ * Chain entries, warnings and emergencies are public facts; an event's lifecycle is its organization's (and the node
+ * operator's); an alert is its audience's.
+ */
 export function maySeeEntry(entry: FeedEntry, viewerOrganizationId: number): boolean {
-  return (
-    entry.type !== "event.lifecycle" || viewerOrganizationId === 0 || entry.organizationId === viewerOrganizationId
-  );
+  if (entry.type === "event.lifecycle") {
+    return viewerOrganizationId === 0 || entry.organizationId === viewerOrganizationId;
+  }
+  if (isAlertEntry(entry)) {
+    return maySeeAlert(entry.alert, viewerOrganizationId);
+  }
+  return true;
 }
 
 const FLAG_BITS = {
@@ -91,6 +138,13 @@ const FLAG_BITS = {
 
 /** The subscriber's filters, applied to what an entry carries; recorded-time filters apply to chain entries only. */
 export function entryMatches(entry: FeedEntry, f: MilestoneFilter): boolean {
+  if (isAlertEntry(entry)) {
+    return !f.consignment || entry.alert.consignmentId === f.consignment;
+  }
+  if (isAdvisoryEntry(entry)) {
+    // Not about one consignment: they reach every subscriber that asked for their type.
+    return !f.consignment;
+  }
   if (entry.type !== "event.lifecycle") return matchesFilter(entry.milestone, f);
   const e = entry.event;
   if (f.consignment && e.consignmentId !== f.consignment) return false;
@@ -111,6 +165,18 @@ export function feedEntryView(
   entry: FeedEntry,
   organizationOf: (id: number) => { name: string; kind: OrganizationKind; country: string } | undefined,
 ) {
+  if (isAlertEntry(entry)) {
+    return { id: entry.seq, type: entry.type, at: entry.at, alert: alertView(entry.alert) };
+  }
+  if (isAdvisoryEntry(entry)) {
+    return {
+      id: entry.seq,
+      type: entry.type,
+      at: entry.at,
+      ...(entry.warning ? { warning: warningView(entry.warning) } : {}),
+      ...(entry.emergency ? { emergency: emergencyView(entry.emergency) } : {}),
+    };
+  }
   if (entry.type === "event.lifecycle") {
     const e = entry.event;
     return {

@@ -3,6 +3,7 @@
  * form in which the chain layer hands its logs to the index. Pure.
  */
 import type { OrganizationKind } from "./milestoneKinds";
+import type { AgencyWarning, Emergency } from "./emergencies";
 import type { KeyHistory, VerifiableMilestone } from "./verification";
 
 /** A governance change, decoded: what the indexer keeps of organizations and keys. */
@@ -19,9 +20,17 @@ export type GovernanceChange =
   | { name: "SignerAdded"; organizationId: number; signer: string }
   | { name: "SignerRevoked"; organizationId: number; signer: string; revokedAt: number; compromisedAt: number };
 
+/** A warning or emergency, decoded: the block's time dates a publication or declaration when it is applied. */
+export type AdvisoryChange =
+  | { name: "WarningPublished"; warning: Omit<AgencyWarning, "publishedAt"> }
+  | { name: "EmergencyDeclared"; emergency: Omit<Emergency, "declaredAt" | "endedAt"> }
+  | { name: "EmergencyEnded"; emergencyId: string; endedAt: number };
+
 /** One of the contract's logs in a block range, decoded, in chain order. */
 export type LedgerRecord = { blockNumber: number; blockHash: string; logIndex: number; blockTime: number } & (
-  { type: "history"; milestone: VerifiableMilestone } | { type: "governance"; change: GovernanceChange }
+  | { type: "history"; milestone: VerifiableMilestone }
+  | { type: "governance"; change: GovernanceChange }
+  | { type: "advisory"; change: AdvisoryChange }
 );
 
 export interface ChainDirectory {

@@ -24,6 +24,8 @@ import { federationRoutes } from "./federationRoutes";
 import type { FederationApi } from "./federationRoutes";
 import { subscriptionRoutes } from "./subscriptionRoutes";
 import type { SubscriptionApi } from "./subscriptionRoutes";
+import { riskRoutes } from "./riskRoutes";
+import type { RiskApi } from "./riskRoutes";
 import {
   apiKeyParams,
   consignmentIdParams,
@@ -55,6 +57,7 @@ export interface NodeApi {
   verification: Omit<VerificationApi, "store">;
   federation: Omit<FederationApi, "store">;
   subscriptions: Omit<SubscriptionApi, "store">;
+  risk: Omit<RiskApi, "store">;
 }
 
 const OPERATIONS_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -204,6 +207,7 @@ export function createHttpApp(api: NodeApi): { app: express.Express; closeStream
   const federation = federationRoutes({ ...api.federation, store: api.store });
   app.use(federation.router);
   app.use(subscriptionRoutes({ ...api.subscriptions, store: api.store }));
+  app.use(riskRoutes({ ...api.risk, store: api.store }));
 
   app.use((req: Request) => {
     throw new LedgerError("NOT_FOUND", `no route ${req.method} ${req.path}`);

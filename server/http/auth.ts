@@ -41,6 +41,13 @@ export function authenticate(store: LedgerStore) {
   };
 }
 
+/** Reads the API key when one is sent; without one the request goes on as the public's. */
+export function optionalAuthentication(store: LedgerStore) {
+  const auth = authenticate(store);
+  return (req: Request, res: Response, next: NextFunction) =>
+    req.headers.authorization ? auth(req, res, next) : next();
+}
+
 /** The caller, who must hold one of `roles`; the node operator's admin key passes every role check. */
 export function callerWithRole(req: Request, ...roles: ApiKeyRole[]): Caller {
   const caller = req.caller;

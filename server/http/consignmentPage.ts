@@ -23,10 +23,51 @@ const FAILURE_TEXT: Record<string, string> = {
   HEAD_MISMATCH: "the history does not end where the ledger says",
 };
 
+/** What the page shows of risk: the priority lane, the emergencies behind it, and open alerts (no details). */
+export interface PageRisk {
+  score: number;
+  priority: "emergency" | "relief" | "standard";
+  releaseTargetHours: number;
+  emergencies: Array<{ emergencyId: string; countries: string[]; locations: string[] }>;
+  alerts: Array<{ alertId: string; factor: string; raisedAt: string; state: string }>;
+}
+
+const FACTOR_TEXT: Record<string, string> = {
+  DWELL_OVER_TARGET: "waiting at the border past its release target",
+  DWELL_ANOMALY: "waiting far longer than usual at this border post",
+  STALLED: "no news for longer than expected",
+  OFF_ROUTE: "recorded outside its declared route",
+  QUANTITY_MISMATCH: "quantity received differs from quantity sent",
+  TEMPERATURE_EXCURSION: "cold chain: temperature out of range",
+  COMPROMISED_SIGNER: "signed by a key declared compromised",
+  HOLD_HISTORY: "held or rejected at a border",
+  WARNING_ON_ROUTE: "an agency warning covers its route",
+};
+
+function riskSection(risk: PageRisk | undefined): string {
+  if (!risk) return "";
+  const emergency = risk.emergencies.length
+    ? `<p class="emergency" id="emergency">Emergency declared over ${escape(
+        risk.emergencies.flatMap((e) => [...e.countries, ...e.locations]).join(", "),
+      )}: priority lane, release within ${escape(risk.releaseTargetHours)} h of arrival</p>`
+    : "";
+  const open = risk.alerts.filter((a) => a.state === "open");
+  const alerts = open.length
+    ? `<ul id="alerts">${open
+        .map(
+          (a) =>
+            `<li data-factor="${escape(a.factor)}">${escape(FACTOR_TEXT[a.factor] ?? a.factor)} <time datetime="${escape(a.raisedAt)}">${escape(a.raisedAt.replace("T", " ").slice(0, 16))} UTC</time></li>`,
+        )
+        .join("")}</ul>`
+    : "";
+  return `<section class="risk" id="risk" data-score="${risk.score}">${emergency}<p>Risk ${risk.score}/100 &middot; ${escape(risk.priority)} lane</p>${alerts}</section>`;
+}
+
 export function renderConsignmentPage(input: {
   summary: ReturnType<typeof consignmentSummary>;
   milestones: ReturnType<typeof milestoneViews>;
   pageUrl: string;
+  risk?: PageRisk;
 }): string {
   const { summary, milestones } = input;
   const ok = summary.verdict === "verified";
@@ -74,6 +115,8 @@ export function renderConsignmentPage(input: {
   .milestone p { margin: .15rem 0; } .mark { font-weight: 700; font-size: .9rem; } .failed .mark { color: #a11; } .verified .mark { color: #0b6b2c; }
   .flag { background: #eef; border-radius: .25rem; padding: 0 .35rem; font-size: .85rem; } .note { font-style: italic; }
   code { font-size: .75rem; word-break: break-all; } img { width: 8rem; height: 8rem; }
+  .emergency { background: #fff3cd; color: #7a4b00; font-weight: 700; padding: .5rem .75rem; border-radius: .5rem; }
+  #alerts li { color: #a11; }
 </style>
 </head>
 <body>
@@ -82,6 +125,7 @@ export function renderConsignmentPage(input: {
   <p>${escape(summary.originCountry)} &rarr; ${escape(summary.destinationCountry)} &middot; ${escape(summary.status)} &middot; ${summary.milestoneCount} milestones</p>
   <p>Consignor: ${escape(summary.consignor?.name ?? summary.consignor?.id)}${summary.consignee ? ` &middot; Consignee: ${escape(summary.consignee.name ?? summary.consignee.id)}` : ""}</p>
   <p>${flags}</p>
+  ${riskSection(input.risk)}
 </header>
 <main>
 <ol id="timeline">

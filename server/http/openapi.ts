@@ -7,6 +7,8 @@ import { ERROR_CODES } from "../errors";
 import { batchRequestSchema, milestoneRequestSchema, registrationRequestSchema } from "../domain/milestoneRequests";
 import { milestoneFilterSchema, milestoneQuerySchema } from "../domain/milestoneQuery";
 import { createSubscriptionSchema } from "../domain/webhookDelivery";
+import { emergencyRequestSchema, warningRequestSchema } from "../domain/advisoryRequests";
+import { alertQuerySchema } from "./riskRoutes";
 import {
   acceptedResponseSchema,
   errorResponseSchema,
@@ -236,6 +238,84 @@ export function openApiDocument(version: string) {
           security: secured,
           parameters: [pathParameter("subscriptionId")],
           responses: { "200": { description: "The subscription" }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      "/v1/warnings": {
+        get: {
+          summary: "Agency warnings anchored on chain (?active=true|false)",
+          responses: { "200": { description: "{ warnings }" }, ...errors(400) },
+        },
+        post: {
+          ...post(
+            "An Agency's warning: kind, severity, countries and places, validity; anchored and signed like a milestone",
+            warningRequestSchema,
+            null,
+            [400, 401, 403, 409, 413, 415, 503],
+          ),
+          responses: {
+            "202": { description: "Durably accepted; published on chain shortly" },
+            ...errors(400, 401, 403, 409),
+          },
+        },
+      },
+      "/v1/warnings/{warningId}": {
+        get: {
+          summary: "The state of a warning this organization posted (accepted, published, rejected)",
+          security: secured,
+          parameters: [pathParameter("warningId")],
+          responses: { "200": { description: "The warning" }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      "/v1/emergencies": {
+        get: {
+          summary: "Emergencies declared on chain (?active=true|false)",
+          responses: { "200": { description: "{ emergencies }" }, ...errors(400) },
+        },
+      },
+      "/v1/admin/emergencies": {
+        post: {
+          ...post(
+            "Declare an emergency (the operator's admin key; the node's governance key signs)",
+            emergencyRequestSchema,
+            null,
+            [400, 401, 403, 422, 503],
+          ),
+          responses: {
+            "201": { description: "Declared, with its id and transaction" },
+            ...errors(400, 401, 403, 422, 503),
+          },
+        },
+      },
+      "/v1/admin/emergencies/{reference}/end": {
+        post: {
+          summary: "End an emergency now",
+          security: secured,
+          parameters: [pathParameter("reference")],
+          responses: { "200": { description: "Ended" }, ...errors(400, 401, 403, 404, 422, 503) },
+        },
+      },
+      "/v1/consignments/{consignmentId}/risk": {
+        get: {
+          summary:
+            "Risk score 0-100, priority lane and the factors behind it, with their evidence and alerts; details only for those the consignment concerns",
+          parameters: [pathParameter("consignmentId")],
+          responses: { "200": { description: "The assessment" }, ...errors(400, 404) },
+        },
+      },
+      "/v1/alerts": {
+        get: {
+          summary: "Alerts this organization may see, newest first",
+          security: secured,
+          parameters: queryParameters(alertQuerySchema),
+          responses: { "200": { description: "{ alerts }" }, ...errors(400, 401, 403) },
+        },
+      },
+      "/v1/alerts/{alertId}/acknowledge": {
+        post: {
+          summary: "Acknowledge an alert (an organization it concerns, or the operator)",
+          security: secured,
+          parameters: [pathParameter("alertId")],
+          responses: { "200": { description: "The alert" }, ...errors(400, 401, 403, 404) },
         },
       },
       "/healthz": { get: { summary: "The process is up", responses: { "200": { description: "ok" } } } },

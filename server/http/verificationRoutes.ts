@@ -3,7 +3,7 @@
  * organizations involved (and to the operator's and auditors' keys). Public routes are rate-limited.
  */
 import express from "express";
-import type { Request, RequestHandler } from "express";
+import type { Request } from "express";
 import { rateLimit } from "express-rate-limit";
 import QRCode from "qrcode";
 import { z } from "zod";
@@ -15,9 +15,10 @@ import type { LedgerStore } from "../storage/ledgerStore";
 import type { FederationStore } from "../storage/federationStore";
 import type { LedgerIndex } from "../storage/ledgerIndex";
 import type { ConsignmentVerification } from "../chain/consignmentVerifier";
-import { authenticate } from "./auth";
+import { optionalAuthentication } from "./auth";
 import { consignmentIdParams } from "./schemas";
 import { renderConsignmentPage } from "./consignmentPage";
+import type { PageRisk } from "./consignmentPage";
 
 export interface VerificationApi {
   store: LedgerStore;
@@ -31,6 +32,8 @@ export interface VerificationApi {
   publicRequestsPerMinute: number;
   /** The URL printed in QR codes: what field staff's phones can reach. */
   publicBaseUrl(req: Request): string;
+  /** The consignment's priority lane and open alerts, for its page. */
+  pageRisk?(consignmentId: string): Promise<PageRisk | undefined>;
 }
 
 const VERDICTS_KEPT = 10_000;
@@ -46,9 +49,8 @@ export function verificationRoutes(api: VerificationApi): express.Router {
     legacyHeaders: false,
     handler: (_req, _res, next) => next(new LedgerError("RATE_LIMITED", "too many requests; try again in a minute")),
   });
-  const auth = authenticate(api.store);
   // A key is optional here: without one the caller sees the public view; a bad key is still refused.
-  const optionalAuth: RequestHandler = (req, res, next) => (req.headers.authorization ? auth(req, res, next) : next());
+  const optionalAuth = optionalAuthentication(api.store);
 
   // A verdict changes only with a new milestone, a change of organizations or keys, or a change of the documents
   // this node holds; until one of those happens it is served from memory. Documents are checked for every caller
@@ -134,6 +136,7 @@ export function verificationRoutes(api: VerificationApi): express.Router {
         summary: consignmentSummary(v.consignmentId, v.history, v.directory, v.result),
         milestones: milestoneViews(v.history, v.directory, v.result, false),
         pageUrl,
+        risk: await api.pageRisk?.(v.consignmentId),
       }),
     );
   });

@@ -7,10 +7,11 @@
  * reorganisation rolls the index back to the fork point.
  */
 import { applyGovernanceChange } from "../domain/ledgerDirectory";
-import type { LedgerRecord } from "../domain/ledgerDirectory";
+import type { AdvisoryChange, LedgerRecord } from "../domain/ledgerDirectory";
+import type { AgencyWarning, Emergency } from "../domain/emergencies";
 import { advanceConsignment, kindOf, positionOf } from "../domain/consignmentIndex";
 import type { IndexedConsignment, IndexedMilestone } from "../domain/consignmentIndex";
-import type { ChainFeedEntry, FeedEntry } from "../domain/feedEntries";
+import type { ChainFeedEntry, FeedEntry, UnnumberedEntry } from "../domain/feedEntries";
 export type { FeedEntry, FeedEntryType } from "../domain/feedEntries";
 import { countryOfLocation } from "../domain/locationCodes";
 import type { OrganizationKind } from "../domain/milestoneKinds";
@@ -72,6 +73,8 @@ export class LedgerIndex {
   private readonly consignments: Sub<IndexedConsignment>;
   private readonly organizations: Sub<IndexedOrganization>;
   private readonly keys: Sub<KeyHistory>;
+  private readonly warnings: Sub<AgencyWarning>;
+  private readonly emergencies: Sub<Emergency>;
   private readonly undo: Sub<UndoStep>;
   private readonly checkpoints: Sub<string>;
   private readonly meta: Sub<unknown>;
@@ -86,6 +89,11 @@ export class LedgerIndex {
     keys: new Map(),
     organizations: new Map(),
   };
+  /** Every warning and emergency ever anchored, in memory: the risk engine reads them for every consignment. */
+  private advisoriesValue: { warnings: Map<string, AgencyWarning>; emergencies: Map<string, Emergency> } = {
+    warnings: new Map(),
+    emergencies: new Map(),
+  };
 
   constructor(private readonly store: LedgerStore) {
     this.milestones = store.sublevel("ix-milestones");
@@ -98,11 +106,15 @@ export class LedgerIndex {
     this.undo = store.sublevel("ix-undo");
     this.checkpoints = store.sublevel("ix-checkpoints");
     this.meta = store.sublevel("ix-meta");
+    this.warnings = store.sublevel("ix-warnings");
+    this.emergencies = store.sublevel("ix-emergencies");
     this.byName = new Map<string, Sub<unknown>>([
       ["milestones", this.milestones as Sub<unknown>],
       ["consignments", this.consignments as Sub<unknown>],
       ["organizations", this.organizations as Sub<unknown>],
       ["keys", this.keys as Sub<unknown>],
+      ["warnings", this.warnings as Sub<unknown>],
+      ["emergencies", this.emergencies as Sub<unknown>],
       ...SECONDARY_INDEXES.map((name) => [`by-${name}`, this.secondary[name] as Sub<unknown>] as const),
     ]);
   }
@@ -133,6 +145,14 @@ export class LedgerIndex {
   /** Grows whenever an organization or key changes: what was verified against the directory before may differ. */
   get directoryVersion(): number {
     return this.directoryChanges;
+  }
+
+  get warningList(): AgencyWarning[] {
+    return [...this.advisoriesValue.warnings.values()];
+  }
+
+  get emergencyList(): Emergency[] {
+    return [...this.advisoriesValue.emergencies.values()];
   }
 
   organization(id: number): IndexedOrganization | undefined {
@@ -169,9 +189,13 @@ export class LedgerIndex {
       pending.set(`${name}\u0000${key}`, value);
     };
 
-    const entries: Array<Omit<ChainFeedEntry, "seq">> = [];
+    const entries: UnnumberedEntry[] = [];
     const at = new Date().toISOString();
     const directory = cloneDirectory(this.directoryValue);
+    const advisories = {
+      warnings: new Map(this.advisoriesValue.warnings),
+      emergencies: new Map(this.advisoriesValue.emergencies),
+    };
     for (const record of records) {
       if (record.type === "governance") {
         const change = record.change;
@@ -189,6 +213,19 @@ export class LedgerIndex {
           if (change.name === "OrganizationEndpointPublished") org.endpoint = change.endpoint || undefined;
           directory.organizations.set(change.organizationId, org);
           await put("organizations", String(change.organizationId), org, record.blockNumber);
+        }
+        continue;
+      }
+      if (record.type === "advisory") {
+        const applied = applyAdvisoryChange(advisories, record.change, record.blockTime);
+        if (!applied) continue;
+        if ("warningId" in applied) {
+          await put("warnings", applied.warningId, applied, record.blockNumber);
+          entries.push({ type: "warning.published", at, warning: applied });
+        } else {
+          await put("emergencies", applied.emergencyId, applied, record.blockNumber);
+          const type = record.change.name === "EmergencyEnded" ? "emergency.ended" : "emergency.declared";
+          entries.push({ type, at, emergency: applied });
         }
         continue;
       }
@@ -239,6 +276,7 @@ export class LedgerIndex {
     }
     this.cursorValue = to;
     this.directoryValue = directory;
+    this.advisoriesValue = advisories;
     await this.prune(to.blockNumber);
     return numbered;
   }
@@ -314,6 +352,11 @@ export class LedgerIndex {
       this.consignmentCache.delete(this.consignmentCache.keys().next().value!);
     }
     this.consignmentCache.set(id, value);
+  }
+
+  /** Every consignment the index holds (the risk monitor's periodic pass). */
+  async consignmentList(): Promise<IndexedConsignment[]> {
+    return this.read("read the consignments", () => this.consignments.values().all());
   }
 
   async milestoneAt(position: string): Promise<IndexedMilestone | undefined> {
@@ -393,6 +436,12 @@ export class LedgerIndex {
 
   private async loadDirectory(): Promise<void> {
     this.directoryChanges++;
+    const warnings = await this.read("read the warnings", () => this.warnings.values().all());
+    const emergencies = await this.read("read the emergencies", () => this.emergencies.values().all());
+    this.advisoriesValue = {
+      warnings: new Map(warnings.map((w) => [w.warningId, w])),
+      emergencies: new Map(emergencies.map((e) => [e.emergencyId, e])),
+    };
     const organizations = await this.read("read the directory", () => this.organizations.values().all());
     const keys = await this.read("read the directory", () => this.keys.iterator().all());
     this.directoryValue = {
@@ -413,6 +462,29 @@ export class LedgerIndex {
   private read<T>(what: string, operation: () => Promise<T>): Promise<T> {
     return this.store.guard(what, operation);
   }
+}
+
+/** What a warning or emergency record does to the advisories; returns the changed one. */
+function applyAdvisoryChange(
+  advisories: { warnings: Map<string, AgencyWarning>; emergencies: Map<string, Emergency> },
+  change: AdvisoryChange,
+  blockTime: number,
+): AgencyWarning | Emergency | undefined {
+  if (change.name === "WarningPublished") {
+    const warning = { ...change.warning, publishedAt: blockTime };
+    advisories.warnings.set(warning.warningId, warning);
+    return warning;
+  }
+  if (change.name === "EmergencyDeclared") {
+    const emergency = { ...change.emergency, declaredAt: blockTime, endedAt: 0 };
+    advisories.emergencies.set(emergency.emergencyId, emergency);
+    return emergency;
+  }
+  const known = advisories.emergencies.get(change.emergencyId);
+  if (!known) return undefined;
+  const ended = { ...known, endedAt: change.endedAt };
+  advisories.emergencies.set(ended.emergencyId, ended);
+  return ended;
 }
 
 function cloneDirectory(d: { keys: Map<string, KeyHistory>; organizations: Map<number, IndexedOrganization> }) {

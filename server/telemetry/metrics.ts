@@ -33,6 +33,12 @@ export function createMetrics() {
       help: "Recorded events queued again because the chain lost the blocks that held them",
       registers: [registry],
     }),
+    alertsRaised: new Counter({
+      name: "ledger_alerts_raised_total",
+      help: "Alerts the risk engine raised, by factor",
+      registers: [registry],
+      labelNames: ["factor"] as const,
+    }),
     outboxDepth: new Gauge({
       name: "ledger_outbox_depth",
       help: "Events accepted but not yet recorded or rejected",

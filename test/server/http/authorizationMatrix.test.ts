@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { NodeClient, isoNow, removeDataDir, startTestNode, testNodeEnvironment } from "../../support/nodeHarness";
 import type { TestNodeEnvironment } from "../../support/nodeHarness";
 import type { RunningNode } from "../../../server/ledgerNode";
+import { alertOf } from "../../../server/domain/alerts";
 
 type Role = "none" | "revoked" | "submitterA" | "readerA" | "adminA" | "submitterB" | "adminB" | "operator" | "auditor";
 const ROLES: Role[] = [
@@ -33,6 +34,7 @@ describe("authorization matrix: every route x every role", function () {
   let keyIdOfA: string;
   let documentOfA: string;
   let subscriptionOfA: string;
+  let alertOfA: string;
   let counter = 0;
 
   before(async function () {
@@ -75,6 +77,15 @@ describe("authorization matrix: every route x every role", function () {
     documentOfA = (await api.settled(a.token, "a-registration")).payloadHash as string;
     subscriptionOfA = (await api.post("/v1/subscriptions", a.token, { url: "http://127.0.0.1:9/a-hook" })).body
       .id as string;
+    // An alert about A's consignment, as the risk monitor raises one (its audience: A).
+    const hold = {
+      factor: "HOLD_HISTORY" as const,
+      points: 10,
+      evidence: ["x"],
+      detail: "Held at KEMBA",
+      cause: "hold:x",
+    };
+    [{ alertId: alertOfA }] = await node.alerts.raise([alertOf(consignmentA, hold, [orgA], new Date())]);
   });
 
   after(async function () {
@@ -278,6 +289,88 @@ describe("authorization matrix: every route x every role", function () {
       name: "POST /v1/subscriptions",
       send: (t) => api.post("/v1/subscriptions", t, { url: "http://127.0.0.1:9/hook" }),
       expect: row(401, 401, 201, 201, 201, 201),
+    },
+    {
+      name: "GET /v1/alerts",
+      send: (t) => api.get("/v1/alerts", t),
+      expect: row(401, 401, 200, 200, 200, 200),
+    },
+    {
+      name: "POST /v1/alerts/:id/acknowledge (an alert about A's consignment)",
+      send: (t) => api.post(`/v1/alerts/${alertOfA}/acknowledge`, t, {}),
+      expect: {
+        none: 401,
+        revoked: 401,
+        submitterA: 200,
+        readerA: 403,
+        adminA: 200,
+        submitterB: 404,
+        adminB: 404,
+        operator: 200,
+        auditor: 403,
+      },
+    },
+    {
+      name: "GET /v1/consignments/:A/risk",
+      send: (t) => api.get(`/v1/consignments/${consignmentA}/risk`, t),
+      expect: row(200, 401, 200, 200, 200, 200),
+    },
+    {
+      name: "POST /v1/warnings (A and B are aid organizations, not agencies)",
+      send: (t) =>
+        api.post("/v1/warnings", t, {
+          warningId: `w-${++counter}`,
+          kind: "Flood",
+          severity: "Moderate",
+          countries: ["KE"],
+          validFrom: isoNow(-5),
+          validUntil: isoNow(3600),
+        }),
+      expect: {
+        none: 401,
+        revoked: 401,
+        submitterA: 403,
+        readerA: 403,
+        adminA: 403,
+        submitterB: 403,
+        adminB: 403,
+        operator: 403,
+        auditor: 403,
+      },
+    },
+    {
+      name: "GET /v1/warnings/:id (nobody here posted one)",
+      send: (t) => api.get("/v1/warnings/none-posted", t),
+      expect: row(401, 401, 404, 404, 404, 404),
+    },
+    {
+      name: "GET /v1/warnings and GET /v1/emergencies (public)",
+      send: async (t) => {
+        const warnings = await api.get("/v1/warnings", t);
+        return warnings.status === 200 ? api.get("/v1/emergencies", t) : warnings;
+      },
+      expect: row(200, 200, 200, 200, 200, 200),
+    },
+    {
+      name: "POST /v1/admin/emergencies",
+      send: (t) =>
+        api.post("/v1/admin/emergencies", t, {
+          reference: `EMERGENCY-MATRIX-${++counter}`,
+          countries: ["UG"],
+          startsAt: isoNow(-5),
+          document: { title: "matrix" },
+        }),
+      expect: {
+        none: 401,
+        revoked: 401,
+        submitterA: 403,
+        readerA: 403,
+        adminA: 403,
+        submitterB: 403,
+        adminB: 403,
+        operator: 201,
+        auditor: 403,
+      },
     },
     {
       name: "GET /v1/subscriptions/:id (A's subscription)",

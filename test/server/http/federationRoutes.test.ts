@@ -3,6 +3,7 @@
  * Last-Event-ID, webhooks through a receiver that is down for a while, documents for users and for peer nodes.
  */
 import { expect } from "chai";
+import { readEvents } from "../../support/sseClient";
 import { createServer } from "node:http";
 import type { IncomingHttpHeaders, Server } from "node:http";
 import { Wallet } from "ethers";
@@ -57,46 +58,6 @@ class Receiver {
     this.server?.closeAllConnections();
     this.server = undefined;
   }
-}
-
-/** Reads an SSE stream until `count` events arrived (or none came for `idleMs`), then disconnects. */
-async function readEvents(url: string, token: string, count: number, lastEventId?: string, idleMs = 20_000) {
-  const controller = new AbortController();
-  const response = await fetch(url, {
-    headers: { authorization: `Bearer ${token}`, ...(lastEventId ? { "last-event-id": lastEventId } : {}) },
-    signal: controller.signal,
-  });
-  expect(response.headers.get("content-type")).to.match(/^text\/event-stream/);
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: Array<{ id: string; event: string; data: Record<string, unknown> }> = [];
-  let buffer = "";
-  let timer = setTimeout(() => controller.abort(), idleMs);
-  try {
-    while (events.length < count) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
-      clearTimeout(timer);
-      timer = setTimeout(() => controller.abort(), idleMs);
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end;
-      while ((end = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(
-          block
-            .split("\n")
-            .filter((l) => l && !l.startsWith(":"))
-            .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]),
-        );
-        if (fields.id) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return events;
 }
 
 describe("index routes: query, stream, webhooks and documents (real node, LevelDB and anvil)", function () {

@@ -112,6 +112,15 @@ describe("hostile and malformed input (generated)", function () {
           () =>
             `/v1/peer/consignments/${id()}/documents/${hash()}`,
       ),
+      fc.constant(() => "/v1/warnings"),
+      idLike.map((id) => () => `/v1/warnings/${id()}`),
+      fc.constant(() => "/v1/emergencies?active=maybe"),
+      fc.constant(() => "/v1/admin/emergencies"),
+      idLike.map((id) => () => `/v1/admin/emergencies/${id()}/end`),
+      query.map((q) => () => `/v1/alerts?${q()}`),
+      fc.constant(() => "/v1/alerts?factor=DWELL_OVER_TARGET,NOPE&state=open&limit=0"),
+      idLike.map((id) => () => `/v1/alerts/${id()}/acknowledge`),
+      idLike.map((id) => () => `/v1/consignments/${id()}/risk`),
       fc.string({ maxLength: 40 }).map((s) => () => `/${encodeURIComponent(s)}`),
     );
     const jsonish = fc.oneof(
@@ -137,6 +146,14 @@ describe("hostile and malformed input (generated)", function () {
         originCountry: fc.option(fc.constantFrom("KE", "ke", "K", "")),
         destinationCountry: fc.option(fc.constantFrom("UG", "ug")),
         milestones: fc.option(fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 5 })),
+        warningId: fc.option(fc.oneof(fc.string({ maxLength: 140 }), fc.constant("w-1"))),
+        severity: fc.option(fc.constantFrom("Severe", "severe", "Apocalyptic", "")),
+        countries: fc.option(fc.array(fc.constantFrom("KE", "ke", "KEN", ""), { maxLength: 70 })),
+        locations: fc.option(fc.array(fc.constantFrom("UGTOR", "UGTO1", "x"), { maxLength: 3 })),
+        validFrom: fc.option(fc.constantFrom(isoNow(-5), "2026-13-01T00:00:00Z", "")),
+        validUntil: fc.option(fc.constantFrom(isoNow(3600), isoNow(-3600), "soon")),
+        startsAt: fc.option(fc.constantFrom(isoNow(-5), "x")),
+        note: fc.option(fc.string({ maxLength: 2000 })),
       }),
     );
     const body = fc.oneof(

@@ -208,15 +208,23 @@ export function assessRisk(input: RiskInput): RiskAssessment {
     }
   }
 
+  // One factor per compromised key: everything it signed from its declared compromise on is the evidence.
+  const afterCompromise = new Map<string, { since: number; ids: string[] }>();
   for (const m of milestones) {
     const key = input.keyOf(m.signer);
     if (!key || key.compromisedAt === 0 || m.occurredAt < key.compromisedAt) continue;
+    const signer = m.signer.toLowerCase();
+    const found = afterCompromise.get(signer) ?? { since: key.compromisedAt, ids: [] };
+    found.ids.push(m.id);
+    afterCompromise.set(signer, found);
+  }
+  for (const [signer, { since, ids }] of afterCompromise) {
     factors.push({
       factor: "COMPROMISED_SIGNER",
       points: 40,
-      evidence: [m.id],
-      detail: `signed by ${m.signer}, declared compromised from ${new Date(key.compromisedAt * 1000).toISOString()}`,
-      cause: `compromised:${m.id}`,
+      evidence: ids,
+      detail: `${ids.length} milestone(s) signed by ${signer}, declared compromised from ${new Date(since * 1000).toISOString()}`,
+      cause: `compromised:${signer}`,
     });
   }
 

@@ -199,7 +199,10 @@ function verifySignerAuthorized(m: VerifiableMilestone, ctx: VerificationContext
   }
   if (key.addedAt > at)
     return fail("signerAuthorized", "SIGNER_NOT_AUTHORIZED", `${m.signer} was added after the milestone was recorded`);
-  if (key.revokedAt !== 0 && key.revokedAt <= at) {
+  // A revocation in the very block (same second) as the milestone came after it: the contract refuses a revoked
+  // key, so a milestone on chain was recorded while its key stood. Without chain facts, the same second counts.
+  const revokedBefore = m.chain ? key.revokedAt < at : key.revokedAt <= at;
+  if (key.revokedAt !== 0 && revokedBefore) {
     return fail(
       "signerAuthorized",
       "SIGNER_NOT_AUTHORIZED",

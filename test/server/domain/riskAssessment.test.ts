@@ -179,7 +179,7 @@ describe("risk engine", function () {
     ).to.deep.equal(["TEMPERATURE_EXCURSION"]);
   });
 
-  it("raises COMPROMISED_SIGNER for what a key signed from its declared compromise on", function () {
+  it("raises COMPROMISED_SIGNER once per key for what it signed from its declared compromise on", function () {
     const key: KeyHistory = { organizationId: 3, addedAt: T0, revokedAt: T0 + 9 * HOUR, compromisedAt: T0 + 4 * HOUR };
     const history = [
       registered,
@@ -187,7 +187,13 @@ describe("risk engine", function () {
       milestone(2, "Departed", "KEMAL", 6, undefined, "0xbad"),
     ];
     const factors = assessRisk(input(history, { keyOf: (s) => (s === "0xbad" ? key : undefined) })).factors;
-    expect(factors.map((f) => [f.factor, f.evidence[0]])).to.deep.equal([["COMPROMISED_SIGNER", "m2"]]);
+    expect(factors.map((f) => [f.factor, f.evidence, f.cause])).to.deep.equal([
+      ["COMPROMISED_SIGNER", ["m2"], "compromised:0xbad"],
+    ]);
+    // A later milestone by the same key adds evidence to the same cause: still one alert.
+    const more = [...history, milestone(3, "Incident", "KEMAL", 7, undefined, "0xbad")];
+    const again = assessRisk(input(more, { keyOf: (s) => (s === "0xbad" ? key : undefined) })).factors;
+    expect(again.map((f) => [f.evidence, f.cause])).to.deep.equal([[["m2", "m3"], "compromised:0xbad"]]);
   });
 
   it("raises HOLD_HISTORY for each hold or rejection, counting points for the first two", function () {

@@ -158,6 +158,14 @@ describe("verifyHistory", function () {
         }),
       ),
     ).to.deep.equal(["SIGNER_NOT_AUTHORIZED"]);
+    // Revoked in the same block (second) it was recorded in: the contract accepted it, so the revocation came after.
+    const sameBlock = context({
+      keys: {
+        ...base,
+        [customs.address.toLowerCase()]: { organizationId: 2, addedAt: 0, revokedAt: 2000, compromisedAt: 0 },
+      },
+    });
+    expect(codes(sameBlock)).to.deep.equal([]);
   });
 
   it("refuses a kind the organization may not sign and customs outside its country", function () {

@@ -29,7 +29,7 @@ const FACTOR_TEXT: Record<string, string> = {
 export function drillReport(result: DrillResult): ReportFiles {
   const s = result.scenario;
   const clearanceChart = barChartSvg({
-    title: "Clearance time per border post (median, with maximum), scenario hours",
+    title: "Clearance per border post: median, maximum behind (scenario hours)",
     unit: "h",
     bars: result.clearance.map((c) => ({
       label: `${c.place} (${c.direction})`,
@@ -39,7 +39,7 @@ export function drillReport(result: DrillResult): ReportFiles {
     })),
     target: {
       value: s.targets.emergencyReleaseHours,
-      label: `priority-lane target ${s.targets.emergencyReleaseHours} h`,
+      label: `entry target, priority lane: ${s.targets.emergencyReleaseHours} h`,
     },
   });
   const byFactor = new Map<string, DrillResult["alerts"]>();
@@ -56,7 +56,7 @@ export function drillReport(result: DrillResult): ReportFiles {
     })
     .filter((b): b is NonNullable<typeof b> => b !== undefined);
   const latencyChart = barChartSvg({
-    title: "Time from cause to alert (median, with maximum), real seconds",
+    title: "Time from cause to alert: median, maximum behind (real seconds)",
     unit: "s",
     bars: latencyBars,
   });

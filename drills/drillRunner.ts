@@ -92,6 +92,8 @@ export interface DrillOptions {
   log?: (line: string) => void;
   /** Keep the nodes' data directories (for inspection) instead of removing them. */
   keepData?: boolean;
+  /** Aborting stops every party and both nodes (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 const RETRY_MS = 300;
@@ -156,6 +158,17 @@ export async function runDrill(scenario: Scenario, options: DrillOptions = {}): 
   };
 
   const startedAt = new Date();
+  const stopNodes = async () => {
+    for (const name of ["B", "A"] as const) {
+      const node = nodes[name];
+      nodes[name] = undefined;
+      if (node) await stopNode(node).catch(() => undefined);
+    }
+  };
+  options.signal?.addEventListener("abort", () => {
+    aborted = true;
+    void stopNodes();
+  });
   try {
     log(`starting node A (launches the chain) and node B (joins it)`);
     nodes.A = await runNode(envA);
@@ -323,9 +336,9 @@ export async function runDrill(scenario: Scenario, options: DrillOptions = {}): 
         const operator = operators[customs.node];
         const api = new NodeClient(urls[customs.node]);
         const compromisedAt = new Date(Date.now() - d.compromisedHoursBefore * sph * 1000).toISOString();
-        compromiseDeclaredAt = Date.now();
         // A new key first, so the administration keeps clearing; then the old one is revoked as compromised.
         const rotated = await retryAdmin(() => api.post(`/v1/admin/organizations/${customs.id}/signers`, operator, {}));
+        compromiseDeclaredAt = Date.now();
         const revoked = await retryAdmin(() =>
           api.post(`/v1/admin/organizations/${customs.id}/signers/${customs.signer}/revoke`, operator, {
             compromisedAt,
@@ -333,7 +346,6 @@ export async function runDrill(scenario: Scenario, options: DrillOptions = {}): 
         );
         if (rotated.status !== 201 || revoked.status !== 200)
           throw new DrillError(`key rotation failed: ${revoked.text}`);
-        compromiseDeclaredAt = Date.now();
         note(
           `${customs.name}'s signing key found compromised (since h${(hourNow() - d.compromisedHoursBefore).toFixed(1)}): revoked, a new key issued`,
         );
@@ -475,7 +487,10 @@ export async function runDrill(scenario: Scenario, options: DrillOptions = {}): 
         // The node's own text is in the compressed real hours; the report speaks in scenario hours.
         detail = `waiting at ${place} past the ${target} h target`;
       } else if (a.factor === "WARNING_ON_ROUTE") {
-        causeAt = warningPostedAt || null;
+        // A consignment registered after the warning is on its route from its registration.
+        const n = numberOf(a.consignmentId);
+        const registeredAt = acknowledged.find((e) => e.consignment === n && e.kind === "Registered")?.acceptedAt ?? 0;
+        causeAt = warningPostedAt ? Math.max(warningPostedAt, registeredAt) : null;
       } else if (a.factor === "COMPROMISED_SIGNER") {
         causeAt = compromiseDeclaredAt || null;
       } else if (["TEMPERATURE_EXCURSION", "QUANTITY_MISMATCH", "HOLD_HISTORY", "OFF_ROUTE"].includes(a.factor)) {
@@ -545,9 +560,7 @@ export async function runDrill(scenario: Scenario, options: DrillOptions = {}): 
     };
   } finally {
     aborted = true;
-    for (const name of ["B", "A"] as const) {
-      if (nodes[name]) await stopNode(nodes[name]!).catch(() => undefined);
-    }
+    await stopNodes();
     if (!options.keepData) for (const dir of Object.values(dirs)) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -23,7 +23,7 @@ const WIDTH = 760;
 const LABEL_WIDTH = 230;
 const ROW = 34;
 const TOP = 56;
-const RIGHT = 70;
+const RIGHT = 200;
 
 export function barChartSvg(chart: BarChart): string {
   const max = Math.max(1e-9, chart.target?.value ?? 0, ...chart.bars.map((b) => Math.max(b.value, b.behind ?? 0)));
@@ -41,7 +41,7 @@ export function barChartSvg(chart: BarChart): string {
       return `${behind}
   <rect x="${LABEL_WIDTH}" y="${y + 6}" width="${Math.max(1, x(b.value) - LABEL_WIDTH).toFixed(1)}" height="20" fill="${colour}"/>
   <text x="${LABEL_WIDTH - 8}" y="${y + 21}" text-anchor="end">${escape(b.label)}</text>
-  <text x="${(Math.max(x(b.value), x(b.behind ?? 0)) + 6).toFixed(1)}" y="${y + 21}">${format(b.value)}${b.behind !== undefined ? ` (max ${format(b.behind)})` : ""} ${escape(chart.unit)}</text>`;
+  <text x="${(Math.max(x(b.value), x(b.behind ?? 0)) + 6).toFixed(1)}" y="${y + 21}" paint-order="stroke" stroke="#fff" stroke-width="5">${format(b.value)}${b.behind !== undefined ? ` (max ${format(b.behind)})` : ""} ${escape(unitFor(chart.unit, b.value))}</text>`;
     })
     .join("");
   const target = chart.target
@@ -52,10 +52,15 @@ export function barChartSvg(chart: BarChart): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="14" role="img" aria-label="${escape(chart.title)}">
   <rect width="100%" height="100%" fill="#fff"/>
   <text x="16" y="30" font-size="18" font-weight="bold">${escape(chart.title)}</text>
-  <line x1="${LABEL_WIDTH}" x2="${LABEL_WIDTH}" y1="${TOP}" y2="${height - 34}" stroke="#888"/>${rows}
-  ${target}${empty}
+  <line x1="${LABEL_WIDTH}" x2="${LABEL_WIDTH}" y1="${TOP}" y2="${height - 34}" stroke="#888"/>
+  ${target}${rows}${empty}
 </svg>
 `;
+}
+
+/** "1 alert", "4 alerts". */
+function unitFor(unit: string, value: number): string {
+  return value === 1 && unit.endsWith("s") && unit.length > 1 ? unit.slice(0, -1) : unit;
 }
 
 function format(v: number): string {

@@ -42,7 +42,14 @@ async function main(): Promise<void> {
     values.out ?? join("drill-reports", `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, "-")}`),
   );
   console.log(`drill ${scenario.name}: ${scenario.title}`);
-  const result = await runDrill(scenario, { log: (line) => console.log(line), keepData: values["keep-data"] });
+  // Ctrl-C stops both nodes (and the chain) before the process goes.
+  const interrupted = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => interrupted.abort());
+  const result = await runDrill(scenario, {
+    log: (line) => console.log(line),
+    keepData: values["keep-data"],
+    signal: interrupted.signal,
+  });
   mkdirSync(out, { recursive: true });
   for (const [name, content] of Object.entries(drillReport(result))) writeFileSync(join(out, name), content);
   const bad = result.events.lost + result.events.duplicates + result.audit.unverifiable;

@@ -22,7 +22,7 @@ import type { PostedWarning } from "../storage/warningStore";
 import { correctionStructOf, milestoneStructOf, registrationStructOf } from "../domain/contractStructs";
 import type { LedgerStore } from "../storage/ledgerStore";
 import type { LedgerMetrics } from "../telemetry/metrics";
-import type { BatchCall, LedgerClient } from "./ledgerClient";
+import type { BatchCall, ContractRevert, LedgerClient } from "./ledgerClient";
 
 export interface SubmitterOptions {
   batchSize: number;
@@ -274,38 +274,26 @@ export class Submitter {
       items: [warning.struct],
       signatures: [signDigest(wallet.privateKey, wallet.address, digest)],
     };
-    let gas: bigint;
-    try {
-      gas = await this.client.estimateGas(call);
-    } catch (error) {
-      const revert = this.client.decodeRevert((error as { cause?: unknown }).cause ?? error);
-      if (!revert) throw error;
-      if (revert.name === "EnforcedPause") {
-        throw new LedgerError("CHAIN_UNAVAILABLE", "the ledger is paused by governance; waiting", {
-          rule: revert.name,
-        });
-      }
+    const estimated = await this.estimate(call);
+    if ("revert" in estimated) {
+      const { name, args } = estimated.revert;
       const rejection = {
-        code: codeOfContractError(revert.name),
-        rule: revert.name,
-        message: `the contract refused it with ${revert.name}(${revert.args.map(String).join(", ")})`,
+        code: codeOfContractError(name),
+        rule: name,
+        message: `the contract refused it with ${name}(${args.map(String).join(", ")})`,
       };
       await queue.update({ ...warning, state: "rejected", rejection });
       return true;
     }
-    const nonce = this.nextNonce ?? (await this.client.pendingNonce());
-    const signedTx = await this.client.signTransaction(call, nonce, (gas * 12n) / 10n);
-    await queue.update({ ...warning, txHash: signedTx.hash });
-    await this.client.broadcast(signedTx.raw);
-    this.nextNonce = nonce + 1;
-    const outcome = await Promise.race([this.receiptOf(signedTx.hash), this.stopped]);
+    const txHash = await this.sendSigned(call, estimated.gas, (hash) => queue.update({ ...warning, txHash: hash }));
+    const outcome = await Promise.race([this.receiptOf(txHash), this.stopped]);
     if (outcome === "stopped") return true;
     if ("receipt" in outcome && outcome.receipt?.status === 1) {
-      await published(signedTx.hash, outcome.receipt.blockNumber);
+      await published(txHash, outcome.receipt.blockNumber);
       return true;
     }
     // No receipt or a revert: the next pass looks on chain first, then tries again.
-    throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for warning transaction ${signedTx.hash}`);
+    throw new LedgerError("CHAIN_UNAVAILABLE", `no receipt for warning transaction ${txHash}`);
   }
 
   /**
@@ -365,40 +353,58 @@ export class Submitter {
     }
   }
 
+  /** Estimates gas; a revert comes back decoded. A paused ledger is waited out, as a chain outage is. */
+  private async estimate(call: BatchCall): Promise<{ gas: bigint } | { revert: ContractRevert }> {
+    try {
+      return { gas: await this.client.estimateGas(call) };
+    } catch (error) {
+      const revert = this.client.decodeRevert((error as { cause?: unknown }).cause ?? error);
+      if (!revert) throw error;
+      if (revert.name === "EnforcedPause") {
+        throw new LedgerError("CHAIN_UNAVAILABLE", "the ledger is paused by governance; waiting", {
+          rule: revert.name,
+        });
+      }
+      return { revert };
+    }
+  }
+
+  /** Signs with the next nonce, lets the caller store the transaction's hash, then broadcasts it. */
+  private async sendSigned(call: BatchCall, gas: bigint, beforeBroadcast: (txHash: string) => Promise<void>) {
+    const nonce = this.nextNonce ?? (await this.client.pendingNonce());
+    const signedTx = await this.client.signTransaction(call, nonce, (gas * 12n) / 10n);
+    await beforeBroadcast(signedTx.hash);
+    await this.client.broadcast(signedTx.raw);
+    this.nextNonce = nonce + 1;
+    return signedTx.hash;
+  }
+
   private async submitRun(run: LedgerEvent[]): Promise<void> {
     const prepared = await this.prepare(run);
     if (prepared.length === 0) return;
     const call = toBatchCall(prepared);
 
-    let gas: bigint;
-    try {
-      gas = await this.client.estimateGas(call);
-    } catch (error) {
-      const revert = this.client.decodeRevert((error as { cause?: unknown }).cause ?? error);
-      if (!revert) throw error;
-      await this.handleRevert(prepared, revert.name, revert.index, revert.args);
+    const estimated = await this.estimate(call);
+    if ("revert" in estimated) {
+      const { name, index, args } = estimated.revert;
+      await this.handleRevert(prepared, name, index, args);
       return;
     }
 
-    const nonce = this.nextNonce ?? (await this.client.pendingNonce());
-    const signedTx = await this.client.signTransaction(call, nonce, (gas * 12n) / 10n);
-    const sent = prepared.map((e) => ({
-      ...withState(e, "submitted", signedTx.hash),
-      txHash: signedTx.hash,
-      attempts: e.attempts + 1,
-    }));
+    let sent: LedgerEvent[] = [];
     // Written before broadcasting, so that after a crash the node knows to look for this transaction.
-    await this.store.update(sent);
-    await this.client.broadcast(signedTx.raw);
-    this.nextNonce = nonce + 1;
+    const txHash = await this.sendSigned(call, estimated.gas, async (hash) => {
+      sent = prepared.map((e) => ({ ...withState(e, "submitted", hash), txHash: hash, attempts: e.attempts + 1 }));
+      await this.store.update(sent);
+    });
     this.options.metrics.batchSize.observe(sent.length);
 
     const flight: InFlight = {
       events: sent,
       consignments: new Set(sent.map((e) => e.consignmentId.toLowerCase())),
-      outcome: this.receiptOf(signedTx.hash).then((outcome) => (flight.settled = outcome)),
+      outcome: this.receiptOf(txHash).then((outcome) => (flight.settled = outcome)),
     };
-    this.inFlight.set(signedTx.hash, flight);
+    this.inFlight.set(txHash, flight);
   }
 
   /**
@@ -452,9 +458,6 @@ export class Submitter {
     index: number | undefined,
     args: unknown[],
   ): Promise<void> {
-    if (name === "EnforcedPause") {
-      throw new LedgerError("CHAIN_UNAVAILABLE", "the ledger is paused by governance; waiting", { rule: name });
-    }
     if (index === undefined || index >= prepared.length) {
       if (prepared.length > 1) {
         // The error does not say which item: split the batch until a run of one shows it.

@@ -28,7 +28,7 @@ describe("store faults (a real filesystem that fills up, turns read-only, or hol
   });
 
   after(async function () {
-    for (const node of nodes) if (node.child.exitCode === null) await stopNode(node);
+    for (const node of nodes) await stopNode(node);
     for (const disk of disks) disk.remove();
     await standIn?.remove();
   });

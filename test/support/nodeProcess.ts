@@ -45,10 +45,17 @@ export function runNode(env: Record<string, string>): Promise<NodeProcess> {
   });
 }
 
+/** Stops the node with SIGTERM (SIGKILL after 30 s); a node that has already exited resolves at once. */
 export function stopNode(node: NodeProcess): Promise<number | null> {
   return new Promise((resolve) => {
     node.child.removeAllListeners("exit");
-    node.child.once("exit", (code) => resolve(code));
+    // Exited already, by a code or a signal: no exit event will come again.
+    if (node.child.exitCode !== null || node.child.signalCode !== null) return resolve(node.child.exitCode);
+    const timer = setTimeout(() => node.child.kill("SIGKILL"), 30_000);
+    node.child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
     node.child.kill("SIGTERM");
   });
 }
@@ -83,7 +90,7 @@ export function runNodeUntilExit(
 export function nodeExited(node: NodeProcess, timeoutMs: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
     node.child.removeAllListeners("exit");
-    if (node.child.exitCode !== null) return resolve(node.child.exitCode);
+    if (node.child.exitCode !== null || node.child.signalCode !== null) return resolve(node.child.exitCode);
     const timer = setTimeout(() => reject(new Error(`the node did not stop:\n${node.output()}`)), timeoutMs);
     node.child.once("exit", (code) => {
       clearTimeout(timer);

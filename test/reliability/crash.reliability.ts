@@ -1,7 +1,8 @@
 /**
  * Crash: the node as `npm start` runs it (its own process, embedded anvil at 1 s blocks) under load from four
  * carriers' systems that retry until answered, killed with SIGKILL at seeded random moments and restarted each time.
- * Afterwards every event ever answered 202 is on chain exactly once, nothing refused is, and the auditor's CLI passes.
+ * The clients keep sending until the last kill. Afterwards every event ever answered 202 is on chain exactly once,
+ * nothing refused is, and the auditor's CLI passes.
  * Replay a run with RELIABILITY_SEED=<the printed seed>; RELIABILITY_KILLS sets the number of kills (10).
  */
 import { expect } from "chai";
@@ -54,14 +55,20 @@ describe("crash: SIGKILL under load, restarted each time", function () {
     }
     const occurredAt = isoNow(-600);
     const clients = carriers.map((carrier, i) =>
-      planCarrierTraffic(carrier, { prefix: `crash${i}`, consignments: 3, requests: 250, occurredAt }),
+      planCarrierTraffic(carrier, { prefix: `crash${i}`, consignments: 3, requests: 1_000, occurredAt }),
     );
 
     const tally = new RequestTally();
     const deadline = Date.now() + 420_000;
+    // The clients send until the last kill is done (their plans are longer than that), so every kill hits load.
+    let killsDone = false;
     const load = Promise.all(
       clients.map((client) =>
-        runRetryingClient(() => url, client, tally, { deadline, pauseMs: () => pauses[pauseIndex++ % pauses.length] }),
+        runRetryingClient(() => url, client, tally, {
+          deadline,
+          pauseMs: () => pauses[pauseIndex++ % pauses.length],
+          stopWhen: () => killsDone,
+        }),
       ),
     );
     let loadDone = false;
@@ -84,6 +91,7 @@ describe("crash: SIGKILL under load, restarted each time", function () {
       restarts.push(Date.now() - started);
       expect(node.url).to.equal(url);
     }
+    killsDone = true;
     await load;
     expect(loadDone).to.equal(true);
     await outboxDrained(url, 180_000);

@@ -56,9 +56,11 @@ export async function runRetryingClient(
   baseUrl: () => string,
   client: RetryingClient,
   tally: RequestTally,
-  options: { pauseMs?: () => number; deadline: number },
+  options: { pauseMs?: () => number; deadline: number; stopWhen?: () => boolean },
 ): Promise<void> {
   for (const request of client.plan) {
+    // Checked only between requests: one under way always gets its final answer.
+    if (options.stopWhen?.()) return;
     for (let attempt = 0; ; attempt++) {
       if (Date.now() > options.deadline) throw new Error(`gave up on ${request.path} ${JSON.stringify(request.body)}`);
       if (attempt > 0) {

@@ -18,6 +18,7 @@ import { MilestoneKind } from "../server/domain/milestoneKinds";
 import type { JsonValue } from "../server/domain/payloadHash";
 import { NodeClient, freePort } from "../test/support/nodeHarness";
 import { runNode, stopNode } from "../test/support/nodeProcess";
+import { outboxDrained } from "../test/support/chainTally";
 import type { NodeProcess } from "../test/support/nodeProcess";
 import type { Disruption, Scenario } from "./scenario";
 
@@ -387,7 +388,7 @@ export async function runDrill(scenario: Scenario, options: DrillOptions = {}): 
     await Promise.all(work);
     note("every party is done; waiting for both nodes to record everything");
 
-    for (const name of ["A", "B"] as const) await drained(urls[name]);
+    for (const name of ["A", "B"] as const) await outboxDrained(urls[name], 300_000);
     // Two of the risk monitor's passes after the last milestone, so every cause has been seen.
     await new Promise((r) => setTimeout(r, 3 * Number(riskSettings.RISK_INTERVAL_MS) + 2_000));
     note("drill ends");
@@ -577,17 +578,4 @@ async function retryAdmin(call: () => ReturnType<NodeClient["post"]>): ReturnTyp
     }
     await new Promise((r) => setTimeout(r, RETRY_MS));
   }
-}
-
-/** Waits until a node's outbox is empty. */
-async function drained(url: string): Promise<void> {
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    const ready = await fetch(`${url}/readyz`)
-      .then((r) => r.json() as Promise<{ checks: { store?: { pending?: number } } }>)
-      .catch(() => undefined);
-    if (ready?.checks.store?.pending === 0) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new DrillError(`the node at ${url} did not record everything within 5 minutes`);
 }
